@@ -1,0 +1,81 @@
+//! Builds the Rocket application. `main` and the tests call the same `build`,
+//! so the tests exercise exactly what runs in production.
+
+use rocket::fairing::AdHoc;
+use rocket::figment::Figment;
+use rocket::{Build, Rocket};
+use rocket_db_pools::Database;
+
+use crate::config::{self, Settings};
+use crate::db::{self, Db};
+use crate::stripe::gateway::StripeGateway;
+use crate::{catchers, routes};
+
+pub fn build(figment: Figment) -> Rocket<Build> {
+    rocket::custom(figment)
+        .attach(AdHoc::try_on_ignite(
+            "orderpay settings",
+            |rocket| async move {
+                match config::check(rocket.figment()) {
+                    Ok(settings) => Ok(rocket.manage::<Settings>(settings)),
+                    Err(reason) => {
+                        tracing::error!("{reason}");
+                        Err(rocket)
+                    }
+                }
+            },
+        ))
+        .attach(AdHoc::try_on_ignite("stripe", |rocket| async move {
+            let Some(settings) = rocket.state::<Settings>().cloned() else {
+                return Err(rocket);
+            };
+            let debug = rocket.figment().profile() == rocket::Config::DEBUG_PROFILE;
+            match StripeGateway::start(&settings.stripe, debug).await {
+                Ok(gateway) => Ok(rocket.manage(gateway)),
+                Err(reason) => {
+                    tracing::error!("stripe: {reason}");
+                    Err(rocket)
+                }
+            }
+        }))
+        .attach(Db::init())
+        .attach(AdHoc::try_on_ignite(
+            "database migrations",
+            |rocket| async move {
+                let Some(pool) = Db::fetch(&rocket) else {
+                    return Err(rocket);
+                };
+                match db::migrate(pool).await {
+                    Ok(()) => Ok(rocket),
+                    Err(error) => {
+                        tracing::error!(%error, "database migrations failed");
+                        Err(rocket)
+                    }
+                }
+            },
+        ))
+        .attach(AdHoc::on_liftoff("simulator webhooks", |rocket| {
+            Box::pin(async move {
+                // The in-process simulator delivers its events to this server.
+                if let Some(sim) = rocket
+                    .state::<StripeGateway>()
+                    .and_then(|g| g.simulator.as_ref())
+                {
+                    let config = rocket.config();
+                    let host = if config.address.is_unspecified() {
+                        "127.0.0.1".to_string()
+                    } else {
+                        config.address.to_string()
+                    };
+                    let mut settings = sim.webhooks.settings();
+                    settings.url = Some(format!(
+                        "http://{host}:{}/api/v1/webhooks/stripe",
+                        config.port
+                    ));
+                    sim.webhooks.configure(settings);
+                }
+            })
+        }))
+        .mount("/", routes::routes())
+        .register("/", catchers::catchers())
+}

@@ -1,0 +1,93 @@
+//! Server-side confirmation with a PaymentMethod id (testing and saved cards).
+
+use crate::checkout::{is_payable, not_payable, settle, stripe_error};
+use crate::db::DbPool;
+use crate::domain::OrderStatus;
+use crate::error::{ApiError, ApiResult};
+use crate::store::{self, orders::OrderRow};
+use crate::stripe::api::ConfirmParams;
+use crate::stripe::gateway::StripeGateway;
+use crate::stripe::types::{PaymentIntent, PaymentIntentStatus};
+use crate::stripe::{IdempotencyKey, StripeError};
+
+pub const SOURCE: &str = "api:confirm";
+
+/// Confirms the order's PaymentIntent and returns Stripe's answer. A decline
+/// is recorded (the order becomes payment_failed, still payable) and returned
+/// as the 402 error.
+pub async fn confirm(
+    db: &DbPool,
+    gateway: &StripeGateway,
+    order: &OrderRow,
+    payment_method: &str,
+    return_url: Option<&str>,
+) -> ApiResult<PaymentIntent> {
+    if !is_payable(order) {
+        return Err(not_payable(order));
+    }
+    let mut conn = db.acquire().await?;
+    let attempt = store::payments::latest(&mut conn, &order.id)
+        .await?
+        .filter(|a| a.payment_intent_id.is_some())
+        .ok_or_else(|| {
+            ApiError::conflict(
+                "no_payment_intent",
+                "create the order's PaymentIntent first",
+            )
+        })?;
+    let n = store::payments::next_confirmation(&mut conn, &attempt.id).await?;
+    drop(conn);
+    let pi_id = attempt.payment_intent_id.as_deref().expect("filtered");
+    let key = IdempotencyKey::new(format!("orderpay:confirm:{}:{n}", attempt.id))
+        .map_err(ApiError::internal)?;
+    let params = ConfirmParams {
+        payment_method: Some(payment_method),
+        return_url,
+    };
+    match gateway
+        .client
+        .confirm_payment_intent(pi_id, &params, &key)
+        .await
+    {
+        Ok(pi) => {
+            // A success is not recorded here: marking paid is the webhook's and
+            // the callback's job (one path, with its checks). Other outcomes
+            // (processing) are applied at once.
+            if pi.status != PaymentIntentStatus::Succeeded {
+                let mut conn = db.acquire().await?;
+                settle::reconcile(&mut conn, order, &pi, true, SOURCE).await?;
+            }
+            Ok(pi)
+        }
+        Err(StripeError::Card {
+            code,
+            decline_code,
+            message,
+            payment_intent,
+        }) => {
+            let mut conn = db.acquire().await?;
+            if let Some(pi) = &payment_intent {
+                settle::reconcile(&mut conn, order, pi, true, SOURCE).await?;
+            } else {
+                store::orders::transition(&mut conn, &order.id, OrderStatus::PaymentFailed, SOURCE)
+                    .await?;
+            }
+            Err(stripe_error(StripeError::Card {
+                code,
+                decline_code,
+                message,
+                payment_intent: None,
+            }))
+        }
+        Err(StripeError::InvalidRequest {
+            param: Some(param),
+            message,
+            ..
+        }) if param == "payment_method" => Err(ApiError::invalid_field(
+            "invalid_payment_method",
+            "payment_method",
+            message,
+        )),
+        Err(error) => Err(stripe_error(error)),
+    }
+}

@@ -1,0 +1,78 @@
+//! Checkout: an order's PaymentIntent, its confirmation and cancellation, and
+//! the two messages that mark it paid (the payment system's callback and
+//! Stripe's webhook), all converging on `settle`.
+
+pub mod cancel;
+pub mod confirm;
+pub mod intent;
+pub mod line_items;
+pub mod settle;
+pub mod webhook;
+
+use rocket::http::Status;
+use serde_json::json;
+
+use crate::domain::OrderStatus;
+use crate::error::ApiError;
+use crate::store::orders::OrderRow;
+use crate::stripe::StripeError;
+
+/// Stripe's answer, in orderpay's terms. An outage is a 503 the caller may
+/// retry; a decline is the customer's 402; anything else Stripe refuses is a
+/// 409 with Stripe's reason; a wrong key or an idempotency clash is our bug.
+pub fn stripe_error(error: StripeError) -> ApiError {
+    match error {
+        StripeError::Card {
+            code,
+            decline_code,
+            message,
+            ..
+        } => ApiError::new(Status::PaymentRequired, "card_declined", message)
+            .with_details(json!({ "stripe_code": code, "decline_code": decline_code })),
+        StripeError::InvalidRequest { code, message, .. } => {
+            ApiError::conflict("payment_provider_refused", message)
+                .with_details(json!({ "stripe_code": code }))
+        }
+        error @ (StripeError::Network(_)
+        | StripeError::Timeout
+        | StripeError::Api { .. }
+        | StripeError::RateLimited { .. }
+        | StripeError::Conflict { .. }
+        | StripeError::Decode(_)) => {
+            tracing::warn!(%error, "Stripe unavailable");
+            ApiError::unavailable(
+                "payment_provider_unavailable",
+                "Stripe could not be reached; try again",
+            )
+        }
+        error @ (StripeError::Authentication { .. } | StripeError::Idempotency { .. }) => {
+            ApiError::internal(error)
+        }
+    }
+}
+
+pub fn not_payable(order: &OrderRow) -> ApiError {
+    let code = match order.status.parse::<OrderStatus>() {
+        Ok(OrderStatus::Paid | OrderStatus::PartiallyRefunded | OrderStatus::Refunded) => {
+            "order_already_paid"
+        }
+        Ok(OrderStatus::Canceled) => "order_canceled",
+        _ => "order_not_payable",
+    };
+    ApiError::conflict(
+        code,
+        format!(
+            "order {} is {} and cannot be paid",
+            order.number, order.status
+        ),
+    )
+    .with_details(json!({ "status": order.status }))
+}
+
+pub fn is_payable(order: &OrderRow) -> bool {
+    order
+        .status
+        .parse::<OrderStatus>()
+        .map(OrderStatus::is_payable)
+        .unwrap_or(false)
+}

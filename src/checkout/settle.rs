@@ -1,0 +1,154 @@
+//! Bringing an order in line with its PaymentIntent. The callback, the
+//! webhook and server-side confirmation all come through here, and every
+//! change is a conditional transition, so however many of them arrive, in
+//! whatever order, an order is marked paid once.
+
+use crate::domain::OrderStatus;
+use crate::error::ApiResult;
+use crate::store::{self, orders::OrderRow, Conn};
+use crate::stripe::types::{PaymentIntent, PaymentIntentStatus};
+
+/// Why a PaymentIntent cannot pay its order. Each is recorded, and the
+/// callback answers it as a 409 with the code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mismatch {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl Mismatch {
+    async fn record(
+        &self,
+        conn: &mut Conn,
+        order: &OrderRow,
+        pi: &PaymentIntent,
+        source: &str,
+    ) -> ApiResult<()> {
+        store::payments::record_mismatch(conn, &order.id, &pi.id, source, self.code, &self.message)
+            .await?;
+        Ok(())
+    }
+}
+
+fn check(order: &OrderRow, pi: &PaymentIntent) -> Result<(), Mismatch> {
+    if pi.metadata.get("order_id").map(String::as_str) != Some(order.id.as_str()) {
+        return Err(Mismatch {
+            code: "metadata_mismatch",
+            message: format!(
+                "PaymentIntent {} does not carry metadata.order_id = {}",
+                pi.id, order.id
+            ),
+        });
+    }
+    if pi.status != PaymentIntentStatus::Succeeded {
+        return Err(Mismatch {
+            code: "payment_not_succeeded",
+            message: format!(
+                "PaymentIntent {} is {}, not succeeded",
+                pi.id,
+                pi.status.as_str()
+            ),
+        });
+    }
+    if pi.currency != order.currency {
+        return Err(Mismatch {
+            code: "currency_mismatch",
+            message: format!(
+                "PaymentIntent {} is in {}, the order in {}",
+                pi.id, pi.currency, order.currency
+            ),
+        });
+    }
+    if pi.amount_received != order.amount {
+        return Err(Mismatch {
+            code: "amount_mismatch",
+            message: format!(
+                "PaymentIntent {} received {}, the order totals {} (minor units)",
+                pi.id, pi.amount_received, order.amount
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Marks the order paid if `pi` pays it: succeeded, with the order's amount,
+/// currency and id. `Ok(true)` when this call made the change, `Ok(false)` when
+/// it was already paid (or beyond). A mismatch is recorded and returned.
+pub async fn mark_paid(
+    conn: &mut Conn,
+    order: &OrderRow,
+    pi: &PaymentIntent,
+    source: &str,
+) -> ApiResult<Result<bool, Mismatch>> {
+    if let Err(mismatch) = check(order, pi) {
+        if mismatch.code != "payment_not_succeeded" {
+            mismatch.record(conn, order, pi, source).await?;
+        }
+        return Ok(Err(mismatch));
+    }
+    if store::orders::transition(conn, &order.id, OrderStatus::Paid, source).await? {
+        return Ok(Ok(true));
+    }
+    let current = store::orders::get(conn, &order.id).await?.map(|o| o.status);
+    let already_paid = matches!(
+        current.as_deref(),
+        Some("paid" | "partially_refunded" | "refunded")
+    );
+    if already_paid {
+        return Ok(Ok(false));
+    }
+    // Money was taken for an order that can no longer be paid (canceled):
+    // never silently dropped, an operator must refund it.
+    let mismatch = Mismatch {
+        code: "order_not_payable",
+        message: format!(
+            "PaymentIntent {} succeeded but the order is {}",
+            pi.id,
+            current.unwrap_or_default()
+        ),
+    };
+    mismatch.record(conn, order, pi, source).await?;
+    Ok(Err(mismatch))
+}
+
+/// What an order becomes for a PaymentIntent that has not (yet) succeeded.
+/// `is_latest`: whether `pi` is the order's current attempt — an older,
+/// replaced PaymentIntent being canceled does not cancel the order.
+pub fn status_for(pi: &PaymentIntent, is_latest: bool) -> Option<OrderStatus> {
+    match pi.status {
+        PaymentIntentStatus::Processing => Some(OrderStatus::Processing),
+        PaymentIntentStatus::RequiresPaymentMethod if pi.last_payment_error.is_some() => {
+            Some(OrderStatus::PaymentFailed)
+        }
+        PaymentIntentStatus::Canceled if is_latest => Some(OrderStatus::Canceled),
+        _ => None,
+    }
+}
+
+/// Applies the PaymentIntent's current state to the order, whatever it is.
+/// Returns a short description of what happened, for the webhook inbox.
+pub async fn reconcile(
+    conn: &mut Conn,
+    order: &OrderRow,
+    pi: &PaymentIntent,
+    is_latest: bool,
+    source: &str,
+) -> ApiResult<String> {
+    if pi.status == PaymentIntentStatus::Succeeded {
+        return Ok(match mark_paid(conn, order, pi, source).await? {
+            Ok(true) => "paid".into(),
+            Ok(false) => "already_paid".into(),
+            Err(mismatch) => format!("mismatch:{}", mismatch.code),
+        });
+    }
+    if pi.metadata.get("order_id").map(String::as_str) != Some(order.id.as_str()) {
+        return Ok("mismatch:metadata_mismatch".into());
+    }
+    match status_for(pi, is_latest) {
+        Some(to) if store::orders::transition(conn, &order.id, to, source).await? => {
+            Ok(to.as_str().to_string())
+        }
+        Some(_) => Ok("unchanged".into()),
+        None => Ok("no_change".into()),
+    }
+}

@@ -1,0 +1,206 @@
+//! Stripe's webhook: verify the signature over the raw bytes, store the event
+//! in the inbox once, then bring the order in line with what Stripe says now.
+//! Each event is handled by re-reading the PaymentIntent from Stripe (the
+//! same path as the callback), so duplicates and any order of arrival end in
+//! the same state: the latest truth, applied through forward-only transitions.
+
+use crate::checkout::{settle, stripe_error};
+use crate::db::DbPool;
+use crate::domain::OrderStatus;
+use crate::error::{ApiError, ApiResult};
+use crate::store::{self, orders::OrderRow, webhook_events::NewEvent, Conn};
+use crate::stripe::gateway::StripeGateway;
+use crate::stripe::types::{Event, PaymentIntent};
+use crate::stripe::webhook;
+use crate::stripe::StripeError;
+use serde_json::Value;
+
+pub struct Ack {
+    pub event_id: String,
+    pub outcome: String,
+}
+
+const PAYMENT_INTENT_EVENTS: &[&str] = &[
+    "payment_intent.created",
+    "payment_intent.processing",
+    "payment_intent.requires_action",
+    "payment_intent.payment_failed",
+    "payment_intent.canceled",
+    "payment_intent.succeeded",
+    "payment_intent.amount_capturable_updated",
+];
+
+pub async fn receive(
+    db: &DbPool,
+    gateway: &StripeGateway,
+    raw: &[u8],
+    signature: Option<&str>,
+) -> ApiResult<Ack> {
+    let secrets: Vec<&str> = gateway.webhook_secrets.iter().map(|s| s.expose()).collect();
+    let now = chrono::Utc::now().timestamp();
+    webhook::verify(
+        raw,
+        signature,
+        &secrets,
+        gateway.webhook_tolerance_secs,
+        now,
+    )
+    .map_err(|e| ApiError::bad_request(e.code(), format!("webhook refused: {e}")))?;
+    let text = std::str::from_utf8(raw)
+        .map_err(|_| ApiError::bad_request("malformed_event", "the event is not UTF-8"))?;
+    let event: Event = serde_json::from_str(text).map_err(|e| {
+        ApiError::bad_request(
+            "malformed_event",
+            format!("the event is not a Stripe event: {e}"),
+        )
+    })?;
+    let object = &event.data.object;
+    let payment_intent_id = match object["object"].as_str() {
+        Some("payment_intent") => object["id"].as_str(),
+        _ => object["payment_intent"].as_str(),
+    };
+    let mut conn = db.acquire().await?;
+    let order_id = match payment_intent_id {
+        Some(pi) => store::payments::by_payment_intent(&mut conn, pi)
+            .await?
+            .map(|a| a.order_id),
+        None => None,
+    }
+    .or_else(|| object["metadata"]["order_id"].as_str().map(str::to_string));
+    let first = store::webhook_events::receive(
+        &mut conn,
+        &NewEvent {
+            id: &event.id,
+            kind: &event.kind,
+            payment_intent_id,
+            order_id: order_id.as_deref(),
+            payload: text,
+        },
+    )
+    .await?;
+    drop(conn);
+    if !first {
+        return Ok(Ack {
+            event_id: event.id,
+            outcome: "duplicate".into(),
+        });
+    }
+    let source = format!("webhook:{}", event.id);
+    let outcome = match (event.kind.as_str(), payment_intent_id) {
+        (kind, Some(pi)) if PAYMENT_INTENT_EVENTS.contains(&kind) => {
+            reconcile(db, gateway, pi, object, &source).await?
+        }
+        ("charge.refunded", Some(pi)) => refund(db, gateway, pi, object, &source).await?,
+        ("charge.dispute.created", _) => "recorded".to_string(),
+        _ => "ignored".to_string(),
+    };
+    let mut conn = db.acquire().await?;
+    store::webhook_events::mark_processed(&mut conn, &event.id, &outcome).await?;
+    Ok(Ack {
+        event_id: event.id,
+        outcome,
+    })
+}
+
+/// The order a PaymentIntent belongs to, and whether it is that order's
+/// current attempt. A PaymentIntent not in the attempts table is linked by its
+/// metadata when it names an attempt that never learned its id (orderpay
+/// crashed between Stripe's answer and its commit); otherwise it is foreign.
+async fn owner(conn: &mut Conn, pi: &PaymentIntent) -> ApiResult<Option<(OrderRow, bool)>> {
+    let mut attempt = store::payments::by_payment_intent(conn, &pi.id).await?;
+    if attempt.is_none() {
+        let order_id = pi.metadata.get("order_id");
+        let number = pi
+            .metadata
+            .get("attempt")
+            .and_then(|n| n.parse::<i64>().ok());
+        if let (Some(order_id), Some(number)) = (order_id, number) {
+            store::payments::set_payment_intent(conn, order_id, number, &pi.id).await?;
+            attempt = store::payments::by_payment_intent(conn, &pi.id).await?;
+        }
+    }
+    let Some(attempt) = attempt else {
+        return Ok(None);
+    };
+    let Some(order) = store::orders::get(conn, &attempt.order_id).await? else {
+        return Ok(None);
+    };
+    let latest = store::payments::latest(conn, &order.id)
+        .await?
+        .map(|a| a.attempt);
+    Ok(Some((order, latest == Some(attempt.attempt))))
+}
+
+/// The PaymentIntent as Stripe has it now, with the order it belongs to and
+/// whether it is that order's latest attempt; `None` for a foreign one. A
+/// PaymentIntent neither recorded by orderpay nor naming an order in the
+/// event's snapshot is foreign without asking Stripe; one Stripe does not know
+/// (another account's, a forged id) is foreign too: both are acknowledged.
+async fn current(
+    db: &DbPool,
+    gateway: &StripeGateway,
+    pi_id: &str,
+    snapshot: &Value,
+) -> ApiResult<Option<(PaymentIntent, OrderRow, bool)>> {
+    let mut conn = db.acquire().await?;
+    let recorded = store::payments::by_payment_intent(&mut conn, pi_id)
+        .await?
+        .is_some();
+    drop(conn);
+    if !recorded && !snapshot["metadata"]["order_id"].is_string() {
+        return Ok(None);
+    }
+    let pi = match gateway.client.retrieve_payment_intent(pi_id).await {
+        Ok(pi) => pi,
+        Err(StripeError::InvalidRequest { status: 404, .. }) => return Ok(None),
+        Err(error) => return Err(stripe_error(error)),
+    };
+    let mut conn = db.acquire().await?;
+    Ok(owner(&mut conn, &pi)
+        .await?
+        .map(|(order, is_latest)| (pi, order, is_latest)))
+}
+
+async fn reconcile(
+    db: &DbPool,
+    gateway: &StripeGateway,
+    pi_id: &str,
+    snapshot: &Value,
+    source: &str,
+) -> ApiResult<String> {
+    let Some((pi, order, is_latest)) = current(db, gateway, pi_id, snapshot).await? else {
+        return Ok("foreign".into());
+    };
+    let mut conn = db.acquire().await?;
+    settle::reconcile(&mut conn, &order, &pi, is_latest, source).await
+}
+
+/// A refund only applies to a paid order: if its payment has not been
+/// recorded yet (events out of order), it is settled first.
+async fn refund(
+    db: &DbPool,
+    gateway: &StripeGateway,
+    pi_id: &str,
+    snapshot: &Value,
+    source: &str,
+) -> ApiResult<String> {
+    let cumulative = snapshot["amount_refunded"].as_i64().unwrap_or(0);
+    let Some((pi, order, is_latest)) = current(db, gateway, pi_id, snapshot).await? else {
+        return Ok("foreign".into());
+    };
+    let mut conn = db.acquire().await?;
+    if order
+        .status
+        .parse::<OrderStatus>()
+        .is_ok_and(OrderStatus::is_payable)
+    {
+        settle::reconcile(&mut conn, &order, &pi, is_latest, source).await?;
+    }
+    Ok(
+        if store::orders::apply_refund(&mut conn, &order.id, cumulative, source).await? {
+            "refund_applied".into()
+        } else {
+            "refund_unchanged".into()
+        },
+    )
+}

@@ -1,0 +1,154 @@
+//! The database: one `AnyPool` that is SQLite or PostgreSQL depending on the
+//! URL, exposed to Rocket through rocket_db_pools. The pool is our own type
+//! so every SQLite connection gets WAL, foreign keys and a busy timeout.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use rocket::figment::Figment;
+use rocket_db_pools::{Config, Database};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, ConnectOptions, Executor};
+
+pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+#[derive(Database)]
+#[database("orderpay")]
+pub struct Db(DbPool);
+
+#[derive(Clone)]
+pub struct DbPool(pub AnyPool);
+
+impl std::ops::Deref for DbPool {
+    type Target = AnyPool;
+    fn deref(&self) -> &AnyPool {
+        &self.0
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database configuration: {0}")]
+    Config(String),
+    #[error("database connection: {0}")]
+    Connect(#[from] sqlx::Error),
+}
+
+#[rocket::async_trait]
+impl rocket_db_pools::Pool for DbPool {
+    type Connection = sqlx::pool::PoolConnection<sqlx::Any>;
+    type Error = DbError;
+
+    async fn init(figment: &Figment) -> Result<Self, DbError> {
+        let config: Config = figment
+            .extract()
+            .map_err(|e| DbError::Config(e.to_string()))?;
+        let pool = connect(
+            &config.url,
+            config.max_connections as u32,
+            Duration::from_secs(config.connect_timeout),
+        )
+        .await?;
+        Ok(DbPool(pool))
+    }
+
+    async fn get(&self) -> Result<Self::Connection, DbError> {
+        Ok(self.0.acquire().await?)
+    }
+
+    async fn close(&self) {
+        self.0.close().await;
+    }
+}
+
+/// The database, for request guards that look credentials up.
+pub async fn from_request<'r>(
+    req: &'r rocket::Request<'_>,
+) -> Result<&'r Db, crate::error::ApiError> {
+    match req.guard::<&Db>().await {
+        rocket::outcome::Outcome::Success(db) => Ok(db),
+        _ => Err(crate::error::ApiError::unavailable(
+            "database_unavailable",
+            "the database is unavailable",
+        )),
+    }
+}
+
+pub fn is_sqlite_url(url: &str) -> bool {
+    url.starts_with("sqlite:")
+}
+
+/// Opens a pool for `url`, creating the SQLite file and its folder when needed.
+pub async fn connect(
+    url: &str,
+    max_connections: u32,
+    timeout: Duration,
+) -> Result<AnyPool, DbError> {
+    sqlx::any::install_default_drivers();
+    if is_sqlite_url(url) {
+        create_sqlite_folder(url)?;
+    }
+    let options = AnyConnectOptions::from_str(url)
+        .map_err(|e| DbError::Config(format!("invalid database URL: {e}")))?
+        .disable_statement_logging();
+    let pool = AnyPoolOptions::new()
+        .max_connections(max_connections.max(1))
+        .acquire_timeout(timeout)
+        .after_connect(|conn, _meta| {
+            Box::pin(async move {
+                if conn.backend_name() == "SQLite" {
+                    // WAL lets readers run beside the single writer; NORMAL is
+                    // durable across application crashes; the busy timeout makes
+                    // concurrent writers queue instead of failing at once.
+                    conn.execute(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                    )
+                    .await?;
+                }
+                Ok(())
+            })
+        })
+        .connect_with(options)
+        .await?;
+    Ok(pool)
+}
+
+/// `sqlite://data/orderpay.db?mode=rwc` -> makes sure `data/` exists.
+fn create_sqlite_folder(url: &str) -> Result<(), DbError> {
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:")
+        .split('?')
+        .next()
+        .unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        return Ok(());
+    }
+    if let Some(parent) = Path::new(path).parent() {
+        if !parent.as_os_str().is_empty() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| DbError::Config(format!("cannot create {}: {e}", parent.display())))?;
+        }
+    }
+    Ok(())
+}
+
+pub async fn migrate(pool: &AnyPool) -> Result<(), sqlx::migrate::MigrateError> {
+    MIGRATOR.run(pool).await
+}
+
+/// The current time as stored: fixed-width RFC 3339 UTC, so text order is time order.
+pub fn now_text() -> String {
+    timestamp_text(chrono::Utc::now())
+}
+
+pub fn timestamp_text(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}

@@ -1,0 +1,170 @@
+//! The order state machine. States only move forward: a late or repeated
+//! message can never take a paid order back to unpaid.
+
+use std::fmt;
+use std::str::FromStr;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    PendingPayment,
+    Processing,
+    PaymentFailed,
+    Paid,
+    PartiallyRefunded,
+    Refunded,
+    Canceled,
+}
+
+impl OrderStatus {
+    pub const ALL: [OrderStatus; 7] = [
+        OrderStatus::PendingPayment,
+        OrderStatus::Processing,
+        OrderStatus::PaymentFailed,
+        OrderStatus::Paid,
+        OrderStatus::PartiallyRefunded,
+        OrderStatus::Refunded,
+        OrderStatus::Canceled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderStatus::PendingPayment => "pending_payment",
+            OrderStatus::Processing => "processing",
+            OrderStatus::PaymentFailed => "payment_failed",
+            OrderStatus::Paid => "paid",
+            OrderStatus::PartiallyRefunded => "partially_refunded",
+            OrderStatus::Refunded => "refunded",
+            OrderStatus::Canceled => "canceled",
+        }
+    }
+
+    /// Whether a customer may still start or retry a payment.
+    pub fn is_payable(self) -> bool {
+        matches!(
+            self,
+            OrderStatus::PendingPayment | OrderStatus::Processing | OrderStatus::PaymentFailed
+        )
+    }
+
+    /// The states this one may move to. Anything not listed is refused, which is
+    /// what makes duplicate and out-of-order messages harmless.
+    pub fn successors(self) -> &'static [OrderStatus] {
+        use OrderStatus::*;
+        match self {
+            PendingPayment => &[Processing, PaymentFailed, Paid, Canceled],
+            Processing => &[PaymentFailed, Paid, Canceled],
+            PaymentFailed => &[Processing, Paid, Canceled],
+            Paid => &[PartiallyRefunded, Refunded],
+            PartiallyRefunded => &[PartiallyRefunded, Refunded],
+            Refunded | Canceled => &[],
+        }
+    }
+
+    pub fn can_move_to(self, next: OrderStatus) -> bool {
+        self.successors().contains(&next)
+    }
+
+    /// The states `to` may be reached from: the `status IN (...)` of a conditional UPDATE.
+    pub fn predecessors(to: OrderStatus) -> Vec<OrderStatus> {
+        OrderStatus::ALL
+            .into_iter()
+            .filter(|from| from.can_move_to(to))
+            .collect()
+    }
+
+    /// A plausible forward path from a new order to `target`, used when seeding
+    /// test orders so their history reads like a real one.
+    pub fn path_from_new(target: OrderStatus) -> Vec<OrderStatus> {
+        use OrderStatus::*;
+        match target {
+            PendingPayment => vec![PendingPayment],
+            Processing => vec![PendingPayment, Processing],
+            PaymentFailed => vec![PendingPayment, PaymentFailed],
+            Paid => vec![PendingPayment, Paid],
+            PartiallyRefunded => vec![PendingPayment, Paid, PartiallyRefunded],
+            Refunded => vec![PendingPayment, Paid, Refunded],
+            Canceled => vec![PendingPayment, Canceled],
+        }
+    }
+}
+
+impl fmt::Display for OrderStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for OrderStatus {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Self, ()> {
+        OrderStatus::ALL
+            .into_iter()
+            .find(|status| status.as_str() == s)
+            .ok_or(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::OrderStatus::*;
+    use super::*;
+
+    #[test]
+    fn a_paid_order_never_goes_back() {
+        for unpaid in [PendingPayment, Processing, PaymentFailed, Canceled] {
+            assert!(!Paid.can_move_to(unpaid), "paid -> {unpaid}");
+            assert!(!Refunded.can_move_to(unpaid));
+        }
+        assert!(!Paid.can_move_to(Paid), "paying twice is not a transition");
+    }
+
+    #[test]
+    fn failed_payments_stay_payable() {
+        assert!(PaymentFailed.is_payable());
+        assert!(PaymentFailed.can_move_to(Paid));
+        assert!(!Canceled.is_payable());
+        assert!(!Paid.is_payable());
+    }
+
+    #[test]
+    fn terminal_states_have_no_successors() {
+        assert!(Refunded.successors().is_empty());
+        assert!(Canceled.successors().is_empty());
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for status in OrderStatus::ALL {
+            assert_eq!(status.as_str().parse::<OrderStatus>(), Ok(status));
+            let json = serde_json::to_string(&status).unwrap();
+            assert_eq!(json, format!("\"{}\"", status.as_str()));
+        }
+        assert!("PAID".parse::<OrderStatus>().is_err());
+    }
+
+    #[test]
+    fn seed_paths_are_legal_walks() {
+        for target in OrderStatus::ALL {
+            let path = OrderStatus::path_from_new(target);
+            assert_eq!(path.first(), Some(&PendingPayment));
+            assert_eq!(path.last(), Some(&target));
+            for pair in path.windows(2) {
+                assert!(pair[0].can_move_to(pair[1]), "{} -> {}", pair[0], pair[1]);
+            }
+        }
+    }
+
+    #[test]
+    fn predecessors_match_successors() {
+        assert_eq!(
+            OrderStatus::predecessors(Paid),
+            vec![PendingPayment, Processing, PaymentFailed]
+        );
+        assert!(OrderStatus::predecessors(PendingPayment).is_empty());
+    }
+}

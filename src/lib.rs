@@ -1,0 +1,23 @@
+//! orderpay: the order-payment service of a shop backend.
+//! See README.md for running it and DESIGN.md (shared) for the rules it keeps.
+
+pub mod accounts;
+pub mod app;
+pub mod auth;
+pub mod body;
+pub mod catchers;
+pub mod checkout;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod input;
+pub mod openapi;
+pub mod response;
+pub mod routes;
+pub mod seed;
+pub mod store;
+pub mod stripe;
+pub mod telemetry;
+pub mod views;

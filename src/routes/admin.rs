@@ -1,0 +1,75 @@
+use rocket::http::{Method, Status};
+use rocket::{Route, State};
+
+use crate::auth::api_key::{Admin, Scoped};
+use crate::auth::Scope;
+use crate::body::OptionalJsonBody;
+use crate::config::Settings;
+use crate::db::Db;
+use crate::error::{ApiError, ApiResult};
+use crate::openapi::{schema, Access, Body, Endpoint};
+use crate::response::{Envelope, Success};
+use crate::seed::{self, SeedDocument, SeedError, SeedReport};
+
+/// Loads the built-in demo seed, or the seed document in the body. Demo data
+/// includes customers with known passwords, so it is refused unless the
+/// `demo_seed` setting is on (the debug profile's default).
+#[rocket::post("/api/v1/admin/seed", data = "<body>")]
+async fn seed_demo_data(
+    _key: Scoped<Admin>,
+    db: &Db,
+    settings: &State<Settings>,
+    body: OptionalJsonBody<SeedDocument>,
+) -> ApiResult<Success<SeedReport>> {
+    if !settings.demo_seed {
+        return Err(ApiError::forbidden(
+            "seeding_disabled",
+            "seeding demo data is disabled here (setting `demo_seed`)",
+        ));
+    }
+    let result = match &body.0 {
+        Some(doc) => seed::load(db, "request body", doc).await,
+        None => {
+            let doc =
+                seed::parse(seed::DEMO_SEED_NAME, seed::DEMO_SEED).map_err(ApiError::internal)?;
+            seed::load(db, seed::DEMO_SEED_NAME, &doc).await
+        }
+    };
+    match result {
+        Ok(report) => {
+            let status =
+                if report.products_created + report.customers_created + report.orders_created > 0 {
+                    Status::Created
+                } else {
+                    Status::Ok
+                };
+            Ok(Success::ok("seed loaded", report).with_status(status))
+        }
+        Err(SeedError::Invalid {
+            entry,
+            message,
+            origin,
+        }) => Err(ApiError::invalid_field("invalid_seed", &entry, message)
+            .with_details(serde_json::json!({ "field": entry, "origin": origin }))),
+        Err(SeedError::Database(error, _)) => Err(error.into()),
+    }
+}
+
+pub fn routes() -> Vec<Route> {
+    rocket::routes![seed_demo_data]
+}
+
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![Endpoint {
+        method: Method::Post,
+        path: "/api/v1/admin/seed",
+        summary: "Load demo products, customers and test orders (admin); an empty body loads the built-in demo seed",
+        access: Access::ApiKey(Scope::Admin),
+        query: &[],
+        body: Body::Optional(schema::<SeedDocument>),
+        response: Some(schema::<Envelope<SeedReport>>),
+        success: &[201, 200],
+        headers: &[],
+        errors: &[400, 401, 403, 413, 415, 422, 503],
+    }]
+}

@@ -1,0 +1,260 @@
+//! Paying an order: its PaymentIntent, server-side confirmation, the payment
+//! system's callback, and cancellation.
+
+use rocket::http::Method;
+use rocket::{Route, State};
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use super::orders::order_view;
+use crate::auth::api_key::{PaymentsCallback, Scoped};
+use crate::auth::{Caller, CheckoutCaller, Scope};
+use crate::body::{JsonBody, OptionalJsonBody};
+use crate::checkout::{cancel, confirm, intent, line_items, settle, stripe_error};
+use crate::db::Db;
+use crate::domain::OrderStatus;
+use crate::error::{ApiError, ApiResult};
+use crate::openapi::{schema, Access, Body, Endpoint};
+use crate::response::{Envelope, Success};
+use crate::store::{self, orders::OrderRow, Conn};
+use crate::stripe::gateway::StripeGateway;
+use crate::views::{OrderView, PaymentIntentView};
+
+/// The order, if it exists and `owner` (when given) owns it: another
+/// customer's order is a 404, exactly like a missing one.
+async fn find_order(conn: &mut Conn, id: &str, owner: Option<&str>) -> ApiResult<OrderRow> {
+    store::orders::get(conn, id)
+        .await?
+        .filter(|order| owner.is_none() || order.user_id.as_deref() == owner)
+        .ok_or_else(|| ApiError::not_found("order"))
+}
+
+async fn current_status(conn: &mut Conn, id: &str) -> ApiResult<OrderStatus> {
+    let order = store::orders::get(conn, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("order"))?;
+    Ok(order.status.parse().unwrap_or(OrderStatus::PendingPayment))
+}
+
+#[rocket::post("/api/v1/shop/orders/<id>/payment-intent")]
+async fn create_payment_intent(
+    caller: CheckoutCaller,
+    db: &Db,
+    stripe: &State<StripeGateway>,
+    id: &str,
+) -> ApiResult<Success<PaymentIntentView>> {
+    let mut conn = db.acquire().await?;
+    let order = find_order(&mut conn, id, Some(&caller.user.row.id)).await?;
+    drop(conn);
+    let intent = intent::ensure(db, stripe, &order, &caller.user.row).await?;
+    let mut conn = db.acquire().await?;
+    let status = current_status(&mut conn, id).await?;
+    let view = PaymentIntentView::new(intent.payment_intent, intent.line_items, status);
+    Ok(if intent.created {
+        Success::created("Payment intent created successfully", view)
+    } else {
+        Success::ok("Payment intent retrieved", view)
+    })
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmRequest {
+    /// A Stripe PaymentMethod id (`pm_...`); raw card numbers are never accepted.
+    #[serde(default)]
+    pub payment_method: Option<String>,
+    /// Where 3-D Secure returns the customer, for redirect flows.
+    #[serde(default)]
+    pub return_url: Option<String>,
+}
+
+fn payment_method(request: &ConfirmRequest) -> ApiResult<&str> {
+    let Some(pm) = request.payment_method.as_deref() else {
+        return Err(ApiError::invalid_field(
+            "payment_method_required",
+            "payment_method",
+            "is required (a pm_... id)",
+        ));
+    };
+    let plausible = pm.starts_with("pm_")
+        && pm.len() <= 255
+        && pm.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if !plausible {
+        return Err(ApiError::invalid_field(
+            "invalid_payment_method",
+            "payment_method",
+            "must be a Stripe PaymentMethod id (pm_...); card numbers are never accepted",
+        ));
+    }
+    Ok(pm)
+}
+
+#[rocket::post("/api/v1/shop/orders/<id>/payment-intent/confirm", data = "<body>")]
+async fn confirm_payment_intent(
+    caller: CheckoutCaller,
+    db: &Db,
+    stripe: &State<StripeGateway>,
+    id: &str,
+    body: JsonBody<ConfirmRequest>,
+) -> ApiResult<Success<PaymentIntentView>> {
+    let mut conn = db.acquire().await?;
+    let order = find_order(&mut conn, id, Some(&caller.user.row.id)).await?;
+    drop(conn);
+    let pm = payment_method(&body.0)?;
+    if let Some(url) = &body.0.return_url {
+        if !(url.starts_with("https://") || url.starts_with("http://")) || url.len() > 2048 {
+            return Err(ApiError::invalid_field(
+                "invalid_return_url",
+                "return_url",
+                "must be an http(s) URL",
+            ));
+        }
+    }
+    let pi = confirm::confirm(db, stripe, &order, pm, body.0.return_url.as_deref()).await?;
+    let mut conn = db.acquire().await?;
+    let items = store::orders::items(&mut conn, std::slice::from_ref(&order.id)).await?;
+    let status = current_status(&mut conn, id).await?;
+    let view = PaymentIntentView::new(pi, line_items::from_items(&items, &order.currency), status);
+    Ok(Success::ok("Payment intent confirmed", view))
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentCallback {
+    /// Which of the order's PaymentIntents paid it; the latest one when omitted.
+    #[serde(default)]
+    pub payment_intent_id: Option<String>,
+}
+
+/// The payment system says the order is paid. orderpay does not take its word:
+/// it reads the PaymentIntent from Stripe and marks the order paid only if it
+/// succeeded for exactly this order's amount and currency.
+#[rocket::post("/api/v1/shop/orders/<id>/payment", data = "<body>")]
+async fn payment_callback(
+    _key: Scoped<PaymentsCallback>,
+    db: &Db,
+    stripe: &State<StripeGateway>,
+    id: &str,
+    body: OptionalJsonBody<PaymentCallback>,
+) -> ApiResult<Success<OrderView>> {
+    let mut conn = db.acquire().await?;
+    let order = find_order(&mut conn, id, None).await?;
+    let attempts = store::payments::for_order(&mut conn, &order.id).await?;
+    drop(conn);
+    let wanted = body.0.and_then(|b| b.payment_intent_id);
+    let pi_id = match &wanted {
+        Some(pi) => attempts
+            .iter()
+            .find_map(|a| a.payment_intent_id.clone().filter(|id| id == pi))
+            .ok_or_else(|| {
+                ApiError::conflict(
+                    "unknown_payment_intent",
+                    "this PaymentIntent was not created for this order",
+                )
+            })?,
+        None => attempts
+            .iter()
+            .rev()
+            .find_map(|a| a.payment_intent_id.clone())
+            .ok_or_else(|| {
+                ApiError::conflict("no_payment_intent", "this order has no PaymentIntent")
+            })?,
+    };
+    let pi = stripe
+        .client
+        .retrieve_payment_intent(&pi_id)
+        .await
+        .map_err(stripe_error)?;
+    let mut conn = db.acquire().await?;
+    if let Err(mismatch) = settle::mark_paid(&mut conn, &order, &pi, "callback").await? {
+        return Err(ApiError::conflict(mismatch.code, mismatch.message));
+    }
+    let view = order_view(&mut conn, &order.id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("order"))?;
+    Ok(Success::ok("Order paid", view))
+}
+
+#[rocket::post("/api/v1/shop/orders/<id>/cancel")]
+async fn cancel_order(
+    caller: Caller,
+    db: &Db,
+    stripe: &State<StripeGateway>,
+    id: &str,
+) -> ApiResult<Success<OrderView>> {
+    let mut conn = db.acquire().await?;
+    let order = find_order(&mut conn, id, caller.user_id()).await?;
+    drop(conn);
+    let source = match caller {
+        Caller::User(_) => "api",
+        Caller::Admin(_) => "admin",
+    };
+    cancel::cancel(db, stripe, &order, source).await?;
+    let mut conn = db.acquire().await?;
+    let view = order_view(&mut conn, &order.id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("order"))?;
+    Ok(Success::ok("Order canceled", view))
+}
+
+pub fn routes() -> Vec<Route> {
+    rocket::routes![
+        create_payment_intent,
+        confirm_payment_intent,
+        payment_callback,
+        cancel_order
+    ]
+}
+
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![
+        Endpoint {
+            method: Method::Post,
+            path: "/api/v1/shop/orders/<id>/payment-intent",
+            summary: "Create (201) or return the live (200) PaymentIntent for the customer's order",
+            access: Access::UserAndApiKey(Scope::Checkout),
+            query: &[],
+            body: Body::None,
+            response: Some(schema::<Envelope<PaymentIntentView>>),
+            success: &[201, 200],
+            headers: &[],
+            errors: &[401, 403, 404, 409, 503],
+        },
+        Endpoint {
+            method: Method::Post,
+            path: "/api/v1/shop/orders/<id>/payment-intent/confirm",
+            summary: "Confirm the order's PaymentIntent server-side with a PaymentMethod (pm_...)",
+            access: Access::UserAndApiKey(Scope::Checkout),
+            query: &[],
+            body: Body::Required(schema::<ConfirmRequest>),
+            response: Some(schema::<Envelope<PaymentIntentView>>),
+            success: &[200],
+            headers: &[],
+            errors: &[400, 401, 402, 403, 404, 409, 413, 415, 422, 503],
+        },
+        Endpoint {
+            method: Method::Post,
+            path: "/api/v1/shop/orders/<id>/payment",
+            summary: "Payment-system callback: mark the order paid after checking its PaymentIntent at Stripe",
+            access: Access::ApiKey(Scope::PaymentsCallback),
+            query: &[],
+            body: Body::Optional(schema::<PaymentCallback>),
+            response: Some(schema::<Envelope<OrderView>>),
+            success: &[200],
+            headers: &[],
+            errors: &[400, 401, 403, 404, 409, 415, 422, 503],
+        },
+        Endpoint {
+            method: Method::Post,
+            path: "/api/v1/shop/orders/<id>/cancel",
+            summary: "Cancel an unpaid order (its PaymentIntent at Stripe first); a paid order is a 409",
+            access: Access::UserOrAdmin,
+            query: &[],
+            body: Body::None,
+            response: Some(schema::<Envelope<OrderView>>),
+            success: &[200],
+            headers: &[],
+            errors: &[401, 403, 404, 409, 503],
+        },
+    ]
+}

@@ -1,0 +1,50 @@
+//! HTTP routes, one module per resource. Each exposes `routes()` (what Rocket
+//! mounts) and `endpoints()` (what the OpenAPI document and the auth matrix
+//! say about them).
+
+pub mod admin;
+pub mod admin_users;
+pub mod checkout;
+pub mod docs;
+pub mod health;
+pub mod orders;
+pub mod paging;
+pub mod products;
+pub mod users;
+pub mod webhooks;
+
+use rocket::Route;
+
+use crate::openapi::Endpoint;
+
+pub fn routes() -> Vec<Route> {
+    [
+        health::routes(),
+        docs::routes(),
+        products::routes(),
+        orders::routes(),
+        admin::routes(),
+        users::routes(),
+        admin_users::routes(),
+        checkout::routes(),
+        webhooks::routes(),
+    ]
+    .concat()
+}
+
+pub fn endpoints() -> Vec<Endpoint> {
+    [
+        health::endpoints(),
+        docs::endpoints(),
+        products::endpoints(),
+        orders::endpoints(),
+        admin::endpoints(),
+        users::endpoints(),
+        admin_users::endpoints(),
+        checkout::endpoints(),
+        webhooks::endpoints(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}

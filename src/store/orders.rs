@@ -1,0 +1,309 @@
+//! Orders, their line items and their append-only history.
+
+use sqlx::FromRow;
+
+use super::{nullable, placeholders, Conn};
+use crate::db::{new_id, now_text};
+use crate::domain::order_number::new_order_number;
+use crate::domain::pricing::PricedOrder;
+use crate::domain::OrderStatus;
+
+#[derive(Debug, Clone, FromRow)]
+pub struct OrderRow {
+    pub id: String,
+    pub number: String,
+    #[sqlx(try_from = "super::types::NullableText")]
+    pub user_id: Option<String>,
+    #[sqlx(try_from = "super::types::NullableText")]
+    pub email: Option<String>,
+    pub status: String,
+    pub currency: String,
+    pub amount: i64,
+    pub amount_refunded: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct ItemRow {
+    pub order_id: String,
+    pub position: i64,
+    pub sku: String,
+    pub name: String,
+    pub unit_amount: i64,
+    pub quantity: i64,
+    pub amount: i64,
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct HistoryRow {
+    pub seq: i64,
+    #[sqlx(try_from = "super::types::NullableText")]
+    pub from_status: Option<String>,
+    pub to_status: String,
+    pub source: String,
+    pub at: String,
+}
+
+const COLUMNS: &str =
+    "id, number, user_id, email, status, currency, amount, amount_refunded, created_at, updated_at";
+
+pub struct NewOrder<'a> {
+    pub priced: &'a PricedOrder,
+    pub user_id: Option<&'a str>,
+    pub email: Option<&'a str>,
+    /// A fixed number (seeded orders); `None` generates one.
+    pub number: Option<&'a str>,
+    pub source: &'a str,
+}
+
+/// Inserts the order, its items and its first history entry. Returns `None`
+/// only when a fixed `number` already exists (seeding twice).
+pub async fn insert(conn: &mut Conn, new: NewOrder<'_>) -> sqlx::Result<Option<OrderRow>> {
+    let id = new_id();
+    let now = now_text();
+    let initial = OrderStatus::PendingPayment.as_str();
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let number = match new.number {
+            Some(fixed) => fixed.to_string(),
+            None => new_order_number(chrono::Utc::now()),
+        };
+        // ON CONFLICT DO NOTHING instead of catching a unique violation: on
+        // PostgreSQL a failed statement would poison the whole transaction.
+        let inserted = sqlx::query(
+            "INSERT INTO orders (id, number, user_id, email, status, currency, amount, created_at, updated_at) \
+             VALUES ($1, $2, NULLIF($3, ''), NULLIF($4, ''), $5, $6, $7, $8, $8) \
+             ON CONFLICT (number) DO NOTHING",
+        )
+        .bind(&id)
+        .bind(&number)
+        .bind(nullable(new.user_id))
+        .bind(nullable(new.email))
+        .bind(initial)
+        .bind(new.priced.currency.code())
+        .bind(new.priced.amount)
+        .bind(&now)
+        .execute(&mut *conn)
+        .await?;
+        if inserted.rows_affected() == 1 {
+            break;
+        }
+        if new.number.is_some() {
+            return Ok(None);
+        }
+        if attempts >= 8 {
+            return Err(sqlx::Error::Protocol(
+                "could not find a free order number".into(),
+            ));
+        }
+    }
+    for (position, line) in new.priced.lines.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO order_items (order_id, position, sku, name, unit_amount, quantity, amount) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&id)
+        .bind(position as i64)
+        .bind(&line.sku)
+        .bind(&line.name)
+        .bind(line.unit_amount)
+        .bind(line.quantity)
+        .bind(line.amount)
+        .execute(&mut *conn)
+        .await?;
+    }
+    append_history(conn, &id, OrderStatus::PendingPayment, new.source).await?;
+    get(conn, &id).await
+}
+
+pub async fn get(conn: &mut Conn, id: &str) -> sqlx::Result<Option<OrderRow>> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM orders WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+}
+
+pub async fn items(conn: &mut Conn, order_ids: &[String]) -> sqlx::Result<Vec<ItemRow>> {
+    if order_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT order_id, position, sku, name, unit_amount, quantity, amount FROM order_items \
+         WHERE order_id IN ({}) ORDER BY order_id, position",
+        placeholders(1, order_ids.len())
+    );
+    let mut query = sqlx::query_as::<_, ItemRow>(&sql);
+    for id in order_ids {
+        query = query.bind(id);
+    }
+    query.fetch_all(conn).await
+}
+
+pub async fn history(conn: &mut Conn, order_id: &str) -> sqlx::Result<Vec<HistoryRow>> {
+    sqlx::query_as(
+        "SELECT seq, from_status, to_status, source, at FROM order_history \
+         WHERE order_id = $1 ORDER BY seq",
+    )
+    .bind(order_id)
+    .fetch_all(conn)
+    .await
+}
+
+/// Moves the order to `to` only if its current status may move there, and
+/// records the step. Returns false (and writes nothing) when another request
+/// got there first or the move is not allowed: the conditional UPDATE is what
+/// makes duplicate and concurrent messages harmless. It is the first statement
+/// so a transaction starting here takes the write lock at once (SQLite) or the
+/// row lock (PostgreSQL) before anything is read.
+pub async fn transition(
+    conn: &mut Conn,
+    order_id: &str,
+    to: OrderStatus,
+    source: &str,
+) -> sqlx::Result<bool> {
+    let from_states = OrderStatus::predecessors(to);
+    if from_states.is_empty() {
+        return Ok(false);
+    }
+    let sql = format!(
+        "UPDATE orders SET status = $1, updated_at = $2 WHERE id = $3 AND status IN ({})",
+        placeholders(4, from_states.len())
+    );
+    let mut update = sqlx::query(&sql)
+        .bind(to.as_str())
+        .bind(now_text())
+        .bind(order_id);
+    for from in &from_states {
+        update = update.bind(from.as_str());
+    }
+    if update.execute(&mut *conn).await?.rows_affected() != 1 {
+        return Ok(false);
+    }
+    append_history(conn, order_id, to, source).await?;
+    Ok(true)
+}
+
+/// The step's `from` is the previous entry's `to`: every status change goes
+/// through here, so the history is the status's complete record.
+async fn append_history(
+    conn: &mut Conn,
+    order_id: &str,
+    to: OrderStatus,
+    source: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO order_history (order_id, seq, from_status, to_status, source, at) \
+         SELECT $1, COUNT(*) + 1, \
+                (SELECT h.to_status FROM order_history h WHERE h.order_id = $1 ORDER BY h.seq DESC LIMIT 1), \
+                $2, $3, $4 \
+         FROM order_history WHERE order_id = $1",
+    )
+    .bind(order_id)
+    .bind(to.as_str())
+    .bind(source)
+    .bind(now_text())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Raises the refunded total to `cumulative` (never lowers it: refund events
+/// arrive in any order) and moves a paid order to partially_refunded or
+/// refunded. Returns false when nothing changed.
+pub async fn apply_refund(
+    conn: &mut Conn,
+    order_id: &str,
+    cumulative: i64,
+    source: &str,
+) -> sqlx::Result<bool> {
+    let raised = sqlx::query(
+        "UPDATE orders SET amount_refunded = $1, updated_at = $2 \
+         WHERE id = $3 AND amount_refunded < $1 AND status IN ($4, $5)",
+    )
+    .bind(cumulative)
+    .bind(now_text())
+    .bind(order_id)
+    .bind(OrderStatus::Paid.as_str())
+    .bind(OrderStatus::PartiallyRefunded.as_str())
+    .execute(&mut *conn)
+    .await?;
+    if raised.rows_affected() != 1 {
+        return Ok(false);
+    }
+    let (amount,): (i64,) = sqlx::query_as("SELECT amount FROM orders WHERE id = $1")
+        .bind(order_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    let to = if cumulative >= amount {
+        OrderStatus::Refunded
+    } else {
+        OrderStatus::PartiallyRefunded
+    };
+    transition(conn, order_id, to, source).await
+}
+
+#[derive(Debug, Default)]
+pub struct ListFilter {
+    pub status: Option<OrderStatus>,
+    pub currency: Option<String>,
+    pub user_id: Option<String>,
+    /// Position after which the page starts: (created_at, id) of the last row seen.
+    pub after: Option<(String, String)>,
+    pub limit: i64,
+}
+
+/// Newest first, keyset-paginated on (created_at, id): stable while orders are
+/// being added, unlike OFFSET. Fetches one extra row to know if more exist.
+pub async fn list(conn: &mut Conn, filter: &ListFilter) -> sqlx::Result<(Vec<OrderRow>, bool)> {
+    let mut conditions = Vec::new();
+    let mut binds: Vec<String> = Vec::new();
+    let next = |value: String, binds: &mut Vec<String>| {
+        binds.push(value);
+        format!("${}", binds.len())
+    };
+    if let Some(status) = filter.status {
+        let p = next(status.as_str().to_string(), &mut binds);
+        conditions.push(format!("status = {p}"));
+    }
+    if let Some(currency) = &filter.currency {
+        let p = next(currency.clone(), &mut binds);
+        conditions.push(format!("currency = {p}"));
+    }
+    if let Some(user_id) = &filter.user_id {
+        let p = next(user_id.clone(), &mut binds);
+        conditions.push(format!("user_id = {p}"));
+    }
+    if let Some((created_at, id)) = &filter.after {
+        let c = next(created_at.clone(), &mut binds);
+        let i = next(id.clone(), &mut binds);
+        conditions.push(format!(
+            "(created_at < {c} OR (created_at = {c} AND id < {i}))"
+        ));
+    }
+    let filter_sql = if conditions.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", conditions.join(" AND "))
+    };
+    let sql = format!(
+        "SELECT {COLUMNS} FROM orders {filter_sql} ORDER BY created_at DESC, id DESC LIMIT {}",
+        filter.limit + 1
+    );
+    let mut query = sqlx::query_as::<_, OrderRow>(&sql);
+    for value in &binds {
+        query = query.bind(value);
+    }
+    let mut rows = query.fetch_all(conn).await?;
+    let has_more = rows.len() as i64 > filter.limit;
+    rows.truncate(filter.limit as usize);
+    Ok((rows, has_more))
+}
+
+pub async fn count(conn: &mut Conn) -> sqlx::Result<i64> {
+    let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM orders")
+        .fetch_one(conn)
+        .await?;
+    Ok(count)
+}

@@ -1,0 +1,148 @@
+//! PaymentIntent attempts and recorded payment mismatches.
+
+use sqlx::FromRow;
+
+use super::Conn;
+use crate::db::{new_id, now_text};
+
+#[derive(Debug, Clone, FromRow)]
+pub struct AttemptRow {
+    pub id: String,
+    pub order_id: String,
+    pub attempt: i64,
+    pub idempotency_key: String,
+    #[sqlx(try_from = "super::types::NullableText")]
+    pub payment_intent_id: Option<String>,
+    pub amount: i64,
+    pub currency: String,
+    pub confirmations: i64,
+    pub created_at: String,
+}
+
+const COLUMNS: &str = "id, order_id, attempt, idempotency_key, payment_intent_id, amount, currency, confirmations, created_at";
+
+pub fn idempotency_key(order_id: &str, attempt: i64) -> String {
+    format!("orderpay:pi:{order_id}:{attempt}")
+}
+
+pub async fn latest(conn: &mut Conn, order_id: &str) -> sqlx::Result<Option<AttemptRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM payment_attempts WHERE order_id = $1 ORDER BY attempt DESC LIMIT 1"
+    ))
+    .bind(order_id)
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn for_order(conn: &mut Conn, order_id: &str) -> sqlx::Result<Vec<AttemptRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM payment_attempts WHERE order_id = $1 ORDER BY attempt"
+    ))
+    .bind(order_id)
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn by_payment_intent(
+    conn: &mut Conn,
+    payment_intent_id: &str,
+) -> sqlx::Result<Option<AttemptRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM payment_attempts WHERE payment_intent_id = $1"
+    ))
+    .bind(payment_intent_id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Claims attempt number `attempt` for the order. Returns the row, whether this
+/// call created it (true) or a concurrent one did: both then use the same key.
+pub async fn claim(
+    conn: &mut Conn,
+    order_id: &str,
+    attempt: i64,
+    amount: i64,
+    currency: &str,
+) -> sqlx::Result<(AttemptRow, bool)> {
+    let now = now_text();
+    let inserted = sqlx::query(
+        "INSERT INTO payment_attempts (id, order_id, attempt, idempotency_key, amount, currency, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT (order_id, attempt) DO NOTHING",
+    )
+    .bind(new_id())
+    .bind(order_id)
+    .bind(attempt)
+    .bind(idempotency_key(order_id, attempt))
+    .bind(amount)
+    .bind(currency)
+    .bind(&now)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected()
+        == 1;
+    let row = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM payment_attempts WHERE order_id = $1 AND attempt = $2"
+    ))
+    .bind(order_id)
+    .bind(attempt)
+    .fetch_one(conn)
+    .await?;
+    Ok((row, inserted))
+}
+
+/// Records which PaymentIntent an attempt produced (first writer wins; every
+/// writer has the same id, since they all sent the same Idempotency-Key).
+pub async fn set_payment_intent(
+    conn: &mut Conn,
+    order_id: &str,
+    attempt: i64,
+    payment_intent_id: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE payment_attempts SET payment_intent_id = $1, updated_at = $2 \
+         WHERE order_id = $3 AND attempt = $4 AND payment_intent_id IS NULL",
+    )
+    .bind(payment_intent_id)
+    .bind(now_text())
+    .bind(order_id)
+    .bind(attempt)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The next confirmation number for the attempt, persisted before the call.
+pub async fn next_confirmation(conn: &mut Conn, attempt_id: &str) -> sqlx::Result<i64> {
+    let (n,): (i64,) = sqlx::query_as(
+        "UPDATE payment_attempts SET confirmations = confirmations + 1, updated_at = $1 WHERE id = $2 RETURNING confirmations",
+    )
+    .bind(now_text())
+    .bind(attempt_id)
+    .fetch_one(conn)
+    .await?;
+    Ok(n)
+}
+
+pub async fn record_mismatch(
+    conn: &mut Conn,
+    order_id: &str,
+    payment_intent_id: &str,
+    source: &str,
+    reason: &str,
+    detail: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO payment_mismatches (id, order_id, payment_intent_id, source, reason, detail, at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(new_id())
+    .bind(order_id)
+    .bind(payment_intent_id)
+    .bind(source)
+    .bind(reason)
+    .bind(detail)
+    .bind(now_text())
+    .execute(conn)
+    .await?;
+    Ok(())
+}

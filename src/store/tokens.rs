@@ -1,0 +1,59 @@
+use super::Conn;
+
+pub struct NewToken<'a> {
+    pub id: &'a str,
+    pub user_id: &'a str,
+    pub token_hash: &'a str,
+    pub created_at: &'a str,
+    pub expires_at: &'a str,
+}
+
+pub async fn insert(conn: &mut Conn, token: &NewToken<'_>) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO access_tokens (id, user_id, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(token.id)
+    .bind(token.user_id)
+    .bind(token.token_hash)
+    .bind(token.created_at)
+    .bind(token.expires_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The (token id, user id) of a live token: not revoked, not expired at `now`.
+pub async fn find_live(
+    conn: &mut Conn,
+    token_hash: &str,
+    now: &str,
+) -> sqlx::Result<Option<(String, String)>> {
+    sqlx::query_as(
+        "SELECT id, user_id FROM access_tokens \
+         WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2",
+    )
+    .bind(token_hash)
+    .bind(now)
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn revoke(conn: &mut Conn, token_id: &str, now: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE access_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+        .bind(now)
+        .bind(token_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn revoke_all_for_user(conn: &mut Conn, user_id: &str, now: &str) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE access_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(user_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,172 @@
+//! A test-mode Stripe that runs offline: the debug profile and the tests talk
+//! to it over real HTTP in Stripe's wire format (form-encoded requests with
+//! nested keys, Bearer secret key, Stripe-shaped JSON objects and errors),
+//! with Idempotency-Key replay, signed webhook delivery and fault injection.
+//! Run standalone with `orderpay stripe-sim`.
+
+pub mod cards;
+pub mod control;
+pub mod faults;
+pub mod http;
+pub mod intents;
+pub mod objects;
+pub mod state;
+pub mod webhooks;
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+
+use rocket::fairing::AdHoc;
+use rocket::figment::Figment;
+use rocket::{Build, Rocket};
+
+use self::faults::FaultPlan;
+use self::state::Data;
+use self::webhooks::{WebhookSettings, Webhooks};
+
+/// What the simulator remembers about an Idempotency-Key.
+#[derive(Debug, Clone)]
+pub enum KeyState {
+    InFlight {
+        fingerprint: String,
+    },
+    Done {
+        fingerprint: String,
+        status: u16,
+        body: serde_json::Value,
+    },
+}
+
+pub struct Sim {
+    pub data: Mutex<Data>,
+    pub keys: Mutex<HashMap<String, KeyState>>,
+    pub faults: Mutex<FaultPlan>,
+    pub webhooks: Arc<Webhooks>,
+    secret_key: String,
+    base_url: Mutex<String>,
+}
+
+impl Sim {
+    pub fn new(secret_key: &str, webhooks: WebhookSettings) -> Arc<Sim> {
+        Arc::new(Sim {
+            data: Mutex::new(Data::default()),
+            keys: Mutex::new(HashMap::new()),
+            faults: Mutex::new(FaultPlan::default()),
+            webhooks: Arc::new(Webhooks::new(webhooks)),
+            secret_key: secret_key.to_string(),
+            base_url: Mutex::new(String::new()),
+        })
+    }
+
+    pub fn secret_key(&self) -> &str {
+        &self.secret_key
+    }
+
+    pub fn base_url(&self) -> String {
+        self.base_url.lock().expect("lock").clone()
+    }
+
+    pub fn inject(&self, plan: FaultPlan) {
+        *self.faults.lock().expect("lock") = plan;
+    }
+
+    /// Runs a test control on the data and delivers the events it creates,
+    /// as an API call would.
+    pub fn control(&self, action: impl FnOnce(&mut Data) -> state::SimResult) -> state::SimResult {
+        let (result, events) = {
+            let mut data = self.data.lock().expect("lock");
+            data.outbox.clear();
+            let result = action(&mut data);
+            (result, std::mem::take(&mut data.outbox))
+        };
+        self.webhooks.dispatch(events);
+        result
+    }
+
+    pub fn payment_intent_count(&self) -> usize {
+        self.data.lock().expect("lock").payment_intent_count()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    pub address: IpAddr,
+    /// 0 picks a free port.
+    pub port: u16,
+    /// The secret key clients must send (any `sk_test_...` value).
+    pub secret_key: String,
+    pub webhooks: WebhookSettings,
+    /// Whether Ctrl-C stops it (standalone) or the host process decides (embedded).
+    pub standalone: bool,
+}
+
+/// A running simulator.
+pub struct SimHandle {
+    pub sim: Arc<Sim>,
+    /// e.g. `http://127.0.0.1:41234`: the client's `api_base`.
+    pub base_url: String,
+    shutdown: rocket::Shutdown,
+}
+
+impl SimHandle {
+    pub fn shutdown(&self) {
+        self.shutdown.clone().notify();
+    }
+}
+
+pub fn rocket(config: &SimConfig, sim: Arc<Sim>) -> Rocket<Build> {
+    let figment = Figment::from(rocket::Config::default())
+        .merge(("address", config.address))
+        .merge(("port", config.port))
+        .merge((
+            "log_level",
+            if config.standalone {
+                "normal"
+            } else {
+                "critical"
+            },
+        ))
+        .merge(("shutdown.ctrlc", config.standalone))
+        .merge(("limits.string", "1 MiB"))
+        .merge(("ident", "orderpay-stripe-sim"));
+    let on_liftoff = Arc::clone(&sim);
+    rocket::custom(figment)
+        .manage(sim)
+        .attach(AdHoc::on_liftoff("simulator address", move |rocket| {
+            Box::pin(async move {
+                let config = rocket.config();
+                *on_liftoff.base_url.lock().expect("lock") =
+                    format!("http://{}:{}", config.address, config.port);
+            })
+        }))
+        .mount("/", http::routes())
+        .mount("/", control::routes())
+}
+
+/// Starts a simulator in the background and waits until it listens.
+pub async fn spawn(config: SimConfig) -> Result<SimHandle, String> {
+    let sim = Sim::new(&config.secret_key, config.webhooks.clone());
+    let ignited = rocket(&config, Arc::clone(&sim))
+        .ignite()
+        .await
+        .map_err(|e| format!("Stripe simulator: {e}"))?;
+    let shutdown = ignited.shutdown();
+    rocket::tokio::spawn(async move {
+        if let Err(error) = ignited.launch().await {
+            tracing::error!(%error, "Stripe simulator stopped");
+        }
+    });
+    for _ in 0..500 {
+        let base_url = sim.base_url();
+        if !base_url.is_empty() {
+            return Ok(SimHandle {
+                sim,
+                base_url,
+                shutdown,
+            });
+        }
+        rocket::tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    Err("Stripe simulator did not start listening".into())
+}

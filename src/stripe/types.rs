@@ -1,0 +1,156 @@
+//! The Stripe objects orderpay reads, as Stripe's API reference defines them.
+//! Unknown fields are ignored; fields orderpay does not need are left out.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentIntentStatus {
+    RequiresPaymentMethod,
+    RequiresConfirmation,
+    RequiresAction,
+    Processing,
+    RequiresCapture,
+    Canceled,
+    Succeeded,
+    /// A status this version of orderpay does not know: never treated as paid.
+    #[serde(other)]
+    Unknown,
+}
+
+impl PaymentIntentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentIntentStatus::RequiresPaymentMethod => "requires_payment_method",
+            PaymentIntentStatus::RequiresConfirmation => "requires_confirmation",
+            PaymentIntentStatus::RequiresAction => "requires_action",
+            PaymentIntentStatus::Processing => "processing",
+            PaymentIntentStatus::RequiresCapture => "requires_capture",
+            PaymentIntentStatus::Canceled => "canceled",
+            PaymentIntentStatus::Succeeded => "succeeded",
+            PaymentIntentStatus::Unknown => "unknown",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PaymentIntent {
+    pub id: String,
+    pub amount: i64,
+    #[serde(default)]
+    pub amount_received: i64,
+    #[serde(default)]
+    pub amount_capturable: i64,
+    pub currency: String,
+    pub status: PaymentIntentStatus,
+    pub client_secret: Option<String>,
+    pub customer: Option<String>,
+    pub payment_method: Option<String>,
+    #[serde(default)]
+    pub metadata: HashMap<String, String>,
+    pub description: Option<String>,
+    pub receipt_email: Option<String>,
+    pub latest_charge: Option<String>,
+    pub last_payment_error: Option<PaymentError>,
+    pub next_action: Option<Value>,
+    pub capture_method: Option<String>,
+    pub created: i64,
+    pub livemode: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PaymentError {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub code: Option<String>,
+    pub decline_code: Option<String>,
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Customer {
+    pub id: String,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    #[serde(default)]
+    pub metadata: HashMap<String, String>,
+    pub created: i64,
+    pub livemode: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PaymentMethod {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub card: Option<Card>,
+    pub customer: Option<String>,
+    pub created: i64,
+    pub livemode: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Card {
+    pub brand: String,
+    pub last4: String,
+    pub exp_month: u32,
+    pub exp_year: u32,
+    pub funding: Option<String>,
+    pub country: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Refund {
+    pub id: String,
+    pub amount: i64,
+    pub charge: Option<String>,
+    pub payment_intent: Option<String>,
+    pub currency: String,
+    pub status: Option<String>,
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub metadata: HashMap<String, String>,
+    pub created: i64,
+}
+
+/// A Charge, as carried by `charge.*` events.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Charge {
+    pub id: String,
+    pub amount: i64,
+    #[serde(default)]
+    pub amount_refunded: i64,
+    #[serde(default)]
+    pub refunded: bool,
+    pub currency: String,
+    pub payment_intent: Option<String>,
+    pub status: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Event {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub created: i64,
+    pub api_version: Option<String>,
+    pub livemode: bool,
+    pub data: EventData,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EventData {
+    /// A snapshot of the object at the time of the event.
+    pub object: Value,
+    pub previous_attributes: Option<Value>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct List<T> {
+    pub data: Vec<T>,
+    pub has_more: bool,
+    pub url: Option<String>,
+}

@@ -1,0 +1,210 @@
+//! What the API returns: stored rows turned into the public resource shapes,
+//! with money as decimal strings in major units.
+
+use std::collections::HashMap;
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use crate::domain::money::format_major;
+use crate::domain::{Currency, OrderStatus};
+use crate::store::orders::{HistoryRow, ItemRow, OrderRow};
+use crate::store::products::ProductRow;
+
+/// Stored currencies were validated on the way in; this only guards the format.
+fn major(minor: i64, currency: &str) -> String {
+    match Currency::parse(currency) {
+        Some(currency) => format_major(minor, currency),
+        None => minor.to_string(),
+    }
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ProductView {
+    pub sku: String,
+    pub name: String,
+    pub description: String,
+    pub currency: String,
+    /// Decimal string in major units, e.g. "25.00".
+    pub unit_amount: String,
+    pub active: bool,
+}
+
+impl From<ProductRow> for ProductView {
+    fn from(row: ProductRow) -> Self {
+        ProductView {
+            unit_amount: major(row.unit_amount, &row.currency),
+            sku: row.sku,
+            name: row.name,
+            description: row.description,
+            currency: row.currency,
+            active: row.active,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct LineItemView {
+    pub sku: String,
+    pub name: String,
+    pub quantity: i64,
+    pub unit_amount: String,
+    pub amount: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct HistoryView {
+    /// null for the order's creation.
+    pub from: Option<OrderStatus>,
+    pub to: OrderStatus,
+    /// What caused it: "api", "seed", "callback", "webhook:evt_...".
+    pub source: String,
+    pub at: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct OrderView {
+    pub id: String,
+    pub number: String,
+    pub status: OrderStatus,
+    pub currency: String,
+    /// The total, decimal string in major units.
+    pub amount: String,
+    /// Refunded so far, decimal string in major units.
+    pub amount_refunded: String,
+    pub line_items: Vec<LineItemView>,
+    pub customer_id: Option<String>,
+    pub email: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    /// Present in the single-order view only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<Vec<HistoryView>>,
+}
+
+impl OrderView {
+    pub fn new(row: OrderRow, items: Vec<ItemRow>, history: Option<Vec<HistoryRow>>) -> Self {
+        let currency = row.currency.clone();
+        OrderView {
+            line_items: items
+                .into_iter()
+                .map(|item| LineItemView {
+                    unit_amount: major(item.unit_amount, &currency),
+                    amount: major(item.amount, &currency),
+                    sku: item.sku,
+                    name: item.name,
+                    quantity: item.quantity,
+                })
+                .collect(),
+            history: history.map(|rows| {
+                rows.into_iter()
+                    .map(|h| HistoryView {
+                        from: h.from_status.and_then(|s| s.parse().ok()),
+                        to: h.to_status.parse().unwrap_or(OrderStatus::PendingPayment),
+                        source: h.source,
+                        at: h.at,
+                    })
+                    .collect()
+            }),
+            amount: major(row.amount, &currency),
+            amount_refunded: major(row.amount_refunded, &currency),
+            status: row.status.parse().unwrap_or(OrderStatus::PendingPayment),
+            id: row.id,
+            number: row.number,
+            currency: row.currency,
+            customer_id: row.user_id,
+            email: row.email,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+
+    /// Views for a page of orders, their items fetched in one query.
+    pub fn many(rows: Vec<OrderRow>, items: Vec<ItemRow>) -> Vec<Self> {
+        let mut by_order: HashMap<String, Vec<ItemRow>> = HashMap::new();
+        for item in items {
+            by_order
+                .entry(item.order_id.clone())
+                .or_default()
+                .push(item);
+        }
+        rows.into_iter()
+            .map(|row| {
+                let items = by_order.remove(&row.id).unwrap_or_default();
+                OrderView::new(row, items, None)
+            })
+            .collect()
+    }
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct UserView {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    /// Set by orderpay when the user first pays; never by the user.
+    pub stripe_customer_id: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<crate::store::users::UserRow> for UserView {
+    fn from(row: crate::store::users::UserRow) -> Self {
+        UserView {
+            id: row.id,
+            email: row.email,
+            name: row.name,
+            stripe_customer_id: row.stripe_customer_id,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct AuthGrant {
+    pub access_token: String,
+    /// Always "Bearer".
+    pub token_type: &'static str,
+    pub expires_at: String,
+    pub user: UserView,
+}
+
+/// An order's PaymentIntent, as the shop frontend needs it for Stripe.js.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PaymentIntentView {
+    /// `pi_...`
+    pub id: String,
+    /// For Stripe.js `confirmCardPayment`; give it only to the paying customer.
+    pub client_secret: Option<String>,
+    /// Decimal string in major units ("112.00").
+    pub amount: String,
+    pub currency: String,
+    /// Stripe's PaymentIntent status.
+    pub status: String,
+    pub line_items: Vec<crate::checkout::line_items::LineItem>,
+    /// What the customer must do next (3-D Secure), when status is requires_action.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_action: Option<serde_json::Value>,
+    /// The order's status after this call.
+    pub order_status: OrderStatus,
+}
+
+impl PaymentIntentView {
+    pub fn new(
+        pi: crate::stripe::types::PaymentIntent,
+        line_items: Vec<crate::checkout::line_items::LineItem>,
+        order_status: OrderStatus,
+    ) -> Self {
+        PaymentIntentView {
+            amount: major(pi.amount, &pi.currency),
+            id: pi.id,
+            client_secret: pi.client_secret,
+            currency: pi.currency,
+            status: pi.status.as_str().to_string(),
+            line_items,
+            next_action: pi.next_action,
+            order_status,
+        }
+    }
+}

@@ -1,0 +1,90 @@
+//! The webhook endpoint: signatures first, then the inbox.
+
+use orderpay::stripe::IdempotencyKey;
+use rocket::http::{Header, Status};
+use serde_json::json;
+
+use super::*;
+use crate::db_test;
+use crate::helpers::{test_figment, TestApp};
+
+db_test!(
+    webhook_signatures_are_checked_before_anything_is_stored,
+    |app| {
+        let url = app.database_url.clone();
+        let figment = test_figment(&url).merge(("stripe.webhook_secret", "whsec_rotated_new"));
+        let app = TestApp::start_with(app.backend, &url, figment).await;
+        let sim_secret = app.sim.webhooks.settings().secrets[0].clone();
+        let now = chrono::Utc::now().timestamp();
+        let event = json!({"id": "evt_test_1", "object": "event", "type": "customer.created", "created": now,
+        "api_version": "2024-06-20", "livemode": false, "data": {"object": {"id": "cus_1", "object": "customer"}}}).to_string();
+
+        for (case, signature) in [
+            ("missing", None),
+            ("unknown secret", Some(signed(&event, "whsec_unknown", now))),
+            (
+                "stale timestamp",
+                Some(signed(&event, &sim_secret, now - 301)),
+            ),
+            (
+                "garbage",
+                Some(Header::new("Stripe-Signature", "t=abc,v1=zz")),
+            ),
+        ] {
+            let reply = post_event(&app, &event, signature).await;
+            assert_eq!(reply.status, Status::BadRequest, "{case}: {:?}", reply.body);
+            assert_eq!(stored_events(&app).await, 0, "{case}: nothing stored");
+        }
+        let tampered = post_event(
+            &app,
+            &event.replace("cus_1", "cus_2"),
+            Some(signed(&event, &sim_secret, now)),
+        )
+        .await;
+        assert_eq!(
+            (tampered.status, tampered.code()),
+            (Status::BadRequest, "invalid_signature")
+        );
+
+        // A secret being rotated in is accepted, and unknown types are stored and acknowledged.
+        let accepted =
+            post_event(&app, &event, Some(signed(&event, "whsec_rotated_new", now))).await;
+        assert_eq!(accepted.status, Status::Ok, "{:?}", accepted.body);
+        assert_eq!(accepted.body["data"]["outcome"], "ignored");
+        let again = post_event(&app, &event, Some(signed(&event, &sim_secret, now))).await;
+        assert_eq!(
+            (again.status, again.body["data"]["outcome"].as_str()),
+            (Status::Ok, Some("duplicate"))
+        );
+        assert_eq!(stored_events(&app).await, 1);
+
+        // An event about a PaymentIntent orderpay never made: stored, acknowledged.
+        let stripe = stripe_side(&app);
+        let params = orderpay::stripe::api::PaymentIntentParams {
+            amount: 5000,
+            currency: "usd",
+            ..Default::default()
+        };
+        let foreign = stripe
+            .create_payment_intent(&params, &IdempotencyKey::new("foreign").unwrap())
+            .await
+            .unwrap();
+        let event = json!({"id": "evt_test_2", "object": "event", "type": "payment_intent.succeeded", "created": now,
+        "livemode": false, "data": {"object": {"id": foreign.id, "object": "payment_intent", "metadata": {}}}}).to_string();
+        let reply = post_event(&app, &event, Some(signed(&event, &sim_secret, now))).await;
+        assert_eq!(
+            (reply.status, reply.body["data"]["outcome"].as_str()),
+            (Status::Ok, Some("foreign"))
+        );
+        let malformed = post_event(
+            &app,
+            "{not json",
+            Some(signed("{not json", &sim_secret, now)),
+        )
+        .await;
+        assert_eq!(
+            (malformed.status, malformed.code()),
+            (Status::BadRequest, "malformed_event")
+        );
+    }
+);

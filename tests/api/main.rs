@@ -1,0 +1,21 @@
+//! Integration tests: the real app, a fresh database per test, on SQLite and
+//! on PostgreSQL (see helpers.rs).
+
+mod helpers;
+
+mod api_keys;
+mod auth_matrix;
+mod checkout;
+mod cli;
+mod customer_orders;
+mod errors;
+mod health;
+mod openapi;
+mod orders;
+mod products;
+mod secrets_in_logs;
+mod seeding;
+mod storage;
+mod stripe_client;
+mod stripe_webhooks;
+mod users;

@@ -1,6 +1,6 @@
 //! Orders, their line items and their append-only history.
 
-use sqlx::FromRow;
+use sqlx::{Connection, FromRow};
 
 use super::{nullable, placeholders, Conn};
 use crate::db::{new_id, now_text};
@@ -178,10 +178,16 @@ pub async fn transition(
     for from in &from_states {
         update = update.bind(from.as_str());
     }
-    if update.execute(&mut *conn).await?.rows_affected() != 1 {
+    // The status and its history entry commit together (a savepoint when the
+    // caller already holds a transaction): a reader never sees a status
+    // without the step that led to it, and two transitions of one order
+    // cannot both number their entry from the same count.
+    let mut tx = conn.begin().await?;
+    if update.execute(&mut *tx).await?.rows_affected() != 1 {
         return Ok(false);
     }
-    append_history(conn, order_id, to, source).await?;
+    append_history(&mut tx, order_id, to, source).await?;
+    tx.commit().await?;
     Ok(true)
 }
 
@@ -218,6 +224,8 @@ pub async fn apply_refund(
     cumulative: i64,
     source: &str,
 ) -> sqlx::Result<bool> {
+    // The raised total and the status it implies commit together.
+    let mut tx = conn.begin().await?;
     let raised = sqlx::query(
         "UPDATE orders SET amount_refunded = $1, updated_at = $2 \
          WHERE id = $3 AND amount_refunded < $1 AND status IN ($4, $5)",
@@ -227,21 +235,23 @@ pub async fn apply_refund(
     .bind(order_id)
     .bind(OrderStatus::Paid.as_str())
     .bind(OrderStatus::PartiallyRefunded.as_str())
-    .execute(&mut *conn)
+    .execute(&mut *tx)
     .await?;
     if raised.rows_affected() != 1 {
         return Ok(false);
     }
     let (amount,): (i64,) = sqlx::query_as("SELECT amount FROM orders WHERE id = $1")
         .bind(order_id)
-        .fetch_one(&mut *conn)
+        .fetch_one(&mut *tx)
         .await?;
     let to = if cumulative >= amount {
         OrderStatus::Refunded
     } else {
         OrderStatus::PartiallyRefunded
     };
-    transition(conn, order_id, to, source).await
+    let moved = transition(&mut tx, order_id, to, source).await?;
+    tx.commit().await?;
+    Ok(moved)
 }
 
 #[derive(Debug, Default)]

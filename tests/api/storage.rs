@@ -45,3 +45,35 @@ db_test!(null_and_text_parameters_mix_in_one_statement, |app| {
             .unwrap();
     assert_eq!(stored, 3);
 });
+
+db_test!(a_status_and_its_history_entry_commit_together, |app| {
+    // A reader must never see a status without the history entry that led to
+    // it (a CI run once saw a paid order with no "paid" step). If writing the
+    // entry fails, the status must not move either.
+    app.seed().await;
+    let (order_id,): (String,) = sqlx::query_as(
+        "SELECT id FROM orders WHERE status = 'pending_payment' ORDER BY id LIMIT 1",
+    )
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    sqlx::query("DROP TABLE order_history")
+        .execute(app.pool())
+        .await
+        .unwrap();
+    let mut conn = app.pool().acquire().await.unwrap();
+    let moved = orderpay::store::orders::transition(
+        &mut conn,
+        &order_id,
+        orderpay::domain::OrderStatus::Paid,
+        "test",
+    )
+    .await;
+    assert!(moved.is_err(), "the history entry cannot be written");
+    let (status,): (String,) = sqlx::query_as("SELECT status FROM orders WHERE id = $1")
+        .bind(&order_id)
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    assert_eq!(status, "pending_payment", "the status did not move alone");
+});

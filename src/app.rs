@@ -1,11 +1,14 @@
 //! Builds the Rocket application. `main` and the tests call the same `build`,
 //! so the tests exercise exactly what runs in production.
 
+use std::time::Duration;
+
 use rocket::fairing::AdHoc;
 use rocket::figment::Figment;
 use rocket::{Build, Rocket};
 use rocket_db_pools::Database;
 
+use crate::checkout::sweep;
 use crate::config::{self, Settings};
 use crate::db::{self, Db};
 use crate::stripe::gateway::StripeGateway;
@@ -74,6 +77,27 @@ pub fn build(figment: Figment) -> Rocket<Build> {
                     ));
                     sim.webhooks.configure(settings);
                 }
+            })
+        }))
+        .attach(AdHoc::on_liftoff("reconcile sweep", |rocket| {
+            Box::pin(async move {
+                let (Some(settings), Some(gateway), Some(db)) = (
+                    rocket.state::<Settings>(),
+                    rocket.state::<StripeGateway>(),
+                    Db::fetch(rocket),
+                ) else {
+                    return;
+                };
+                if settings.reconcile_interval_secs == 0 {
+                    return;
+                }
+                rocket::tokio::spawn(sweep::run_periodically(
+                    (**db).clone(),
+                    gateway.clone(),
+                    Duration::from_secs(settings.reconcile_interval_secs),
+                    i64::from(settings.reconcile_batch.max(1)),
+                    rocket.shutdown(),
+                ));
             })
         }))
         .mount("/", routes::routes())

@@ -61,6 +61,13 @@ pub struct Settings {
     pub login_max_failures: u32,
     #[serde(default = "default_login_window")]
     pub login_window_secs: u64,
+    /// Seconds between reconciliation sweeps (asking Stripe about the
+    /// PaymentIntents of still-payable orders); 0 turns the sweep off.
+    #[serde(default = "default_reconcile_interval")]
+    pub reconcile_interval_secs: u64,
+    /// PaymentIntents one sweep asks about at most.
+    #[serde(default = "default_reconcile_batch")]
+    pub reconcile_batch: u32,
     #[serde(default)]
     pub stripe: StripeSettings,
 }
@@ -154,6 +161,14 @@ fn default_login_max_failures() -> u32 {
 
 fn default_login_window() -> u64 {
     15 * 60
+}
+
+fn default_reconcile_interval() -> u64 {
+    5 * 60
+}
+
+fn default_reconcile_batch() -> u32 {
+    100
 }
 
 /// Rocket's figment (Rocket.toml + `ROCKET_*`), with `DATABASE_URL` on top and,

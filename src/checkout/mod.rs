@@ -7,6 +7,7 @@ pub mod confirm;
 pub mod intent;
 pub mod line_items;
 pub mod settle;
+pub mod sweep;
 pub mod webhook;
 
 use rocket::http::Status;

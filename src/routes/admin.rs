@@ -4,12 +4,14 @@ use rocket::{Route, State};
 use crate::auth::api_key::{Admin, Scoped};
 use crate::auth::Scope;
 use crate::body::OptionalJsonBody;
+use crate::checkout::sweep::{self, SweepReport};
 use crate::config::Settings;
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
 use crate::openapi::{schema, Access, Body, Endpoint};
 use crate::response::{Envelope, Success};
 use crate::seed::{self, SeedDocument, SeedError, SeedReport};
+use crate::stripe::gateway::StripeGateway;
 
 /// Loads the built-in demo seed, or the seed document in the body. Demo data
 /// includes customers with known passwords, so it is refused unless the
@@ -55,8 +57,23 @@ async fn seed_demo_data(
     }
 }
 
+/// Runs one reconciliation sweep now (the server also runs one every
+/// `reconcile_interval_secs`): asks Stripe about the PaymentIntents of
+/// still-payable orders and applies what it says.
+#[rocket::post("/api/v1/admin/reconcile")]
+async fn reconcile_payments(
+    _key: Scoped<Admin>,
+    db: &Db,
+    settings: &State<Settings>,
+    stripe: &State<StripeGateway>,
+) -> ApiResult<Success<SweepReport>> {
+    let batch = i64::from(settings.reconcile_batch.max(1));
+    let report = sweep::sweep(db, stripe, batch).await?;
+    Ok(Success::ok("reconciled", report))
+}
+
 pub fn routes() -> Vec<Route> {
-    rocket::routes![seed_demo_data]
+    rocket::routes![seed_demo_data, reconcile_payments]
 }
 
 pub fn endpoints() -> Vec<Endpoint> {
@@ -71,5 +88,17 @@ pub fn endpoints() -> Vec<Endpoint> {
         success: &[201, 200],
         headers: &[],
         errors: &[400, 401, 403, 413, 415, 422, 503],
+    },
+    Endpoint {
+        method: Method::Post,
+        path: "/api/v1/admin/reconcile",
+        summary: "Ask Stripe about the PaymentIntents of still-payable orders and apply what it says (admin); also runs periodically",
+        access: Access::ApiKey(Scope::Admin),
+        query: &[],
+        body: Body::None,
+        response: Some(schema::<Envelope<SweepReport>>),
+        success: &[200],
+        headers: &[],
+        errors: &[401, 403, 503],
     }]
 }

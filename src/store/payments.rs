@@ -123,6 +123,39 @@ pub async fn next_confirmation(conn: &mut Conn, attempt_id: &str) -> sqlx::Resul
     Ok(n)
 }
 
+/// Attempts with a PaymentIntent whose order is still payable: the ones a
+/// lost webhook could leave paid at Stripe but not here. Least recently
+/// checked first.
+pub async fn unsettled(conn: &mut Conn, limit: i64) -> sqlx::Result<Vec<AttemptRow>> {
+    let columns = COLUMNS
+        .split(", ")
+        .map(|c| format!("a.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    sqlx::query_as(&format!(
+        "SELECT {columns} FROM payment_attempts a JOIN orders o ON o.id = a.order_id \
+         WHERE a.payment_intent_id IS NOT NULL AND o.status IN ($1, $2, $3) \
+         ORDER BY COALESCE(a.checked_at, ''), a.created_at, a.id LIMIT $4"
+    ))
+    .bind("pending_payment")
+    .bind("processing")
+    .bind("payment_failed")
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn mark_checked(conn: &mut Conn, attempt_id: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE payment_attempts SET checked_at = $1 WHERE id = $2")
+        .bind(now_text())
+        .bind(attempt_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Records a mismatch once per order, PaymentIntent and reason: redelivered
+/// events and repeated sweeps see the same mismatch again.
 pub async fn record_mismatch(
     conn: &mut Conn,
     order_id: &str,
@@ -133,7 +166,8 @@ pub async fn record_mismatch(
 ) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO payment_mismatches (id, order_id, payment_intent_id, source, reason, detail, at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+         SELECT $1, $2, $3, $4, $5, $6, $7 WHERE NOT EXISTS (SELECT 1 FROM payment_mismatches \
+             WHERE order_id = $2 AND payment_intent_id = $3 AND reason = $5)",
     )
     .bind(new_id())
     .bind(order_id)

@@ -12,6 +12,7 @@ use super::sim::{self, Sim, SimConfig};
 use crate::auth::random_secret;
 use crate::config::{Secret, StripeSettings};
 
+#[derive(Clone)]
 pub struct StripeGateway {
     pub client: StripeClient,
     /// Secrets webhook signatures are checked against (several while rotating).

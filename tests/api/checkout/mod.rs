@@ -3,6 +3,7 @@
 //! the shared fixtures; the tests are in the submodules.
 
 mod paying;
+mod reconcile;
 mod reliability;
 mod webhook_inbox;
 

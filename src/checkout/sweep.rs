@@ -1,0 +1,114 @@
+//! Reconciliation: the safety net under the webhook and the callback. If both
+//! are lost (a misconfigured endpoint, an outage longer than Stripe's retries,
+//! a payment system that never calls), an order paid at Stripe would stay
+//! unpaid here. The sweep asks Stripe about every PaymentIntent of a
+//! still-payable order and applies the answer through the same settle path,
+//! so it can only do what a late webhook would have done.
+
+use rocket::serde::Serialize;
+use schemars::JsonSchema;
+
+use crate::checkout::settle;
+use crate::db::DbPool;
+use crate::error::ApiResult;
+use crate::store;
+use crate::stripe::gateway::StripeGateway;
+
+/// History source of the transitions a sweep makes.
+pub const SOURCE: &str = "reconcile";
+
+/// What one sweep found.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct SweepReport {
+    /// PaymentIntents asked about.
+    pub checked: u32,
+    /// Orders this sweep marked paid.
+    pub paid: u32,
+    /// Orders moved to another status (processing, payment_failed, canceled).
+    pub changed: u32,
+    /// PaymentIntents that do not match their order (recorded once each).
+    pub mismatched: u32,
+    /// PaymentIntents Stripe could not be asked about; the next sweep tries again.
+    pub failed: u32,
+}
+
+/// Checks up to `limit` PaymentIntents, least recently checked first. One
+/// failure (Stripe down, a database hiccup) does not stop the others.
+pub async fn sweep(db: &DbPool, gateway: &StripeGateway, limit: i64) -> ApiResult<SweepReport> {
+    let mut conn = db.acquire().await?;
+    let attempts = store::payments::unsettled(&mut conn, limit).await?;
+    drop(conn);
+    let mut report = SweepReport::default();
+    for attempt in attempts {
+        let pi_id = attempt.payment_intent_id.as_deref().unwrap_or_default();
+        report.checked += 1;
+        let outcome = match gateway.client.retrieve_payment_intent(pi_id).await {
+            Ok(pi) => apply(db, &attempt, &pi).await,
+            Err(error) => {
+                tracing::warn!(%error, payment_intent = pi_id, "reconcile: Stripe did not answer");
+                report.failed += 1;
+                continue;
+            }
+        };
+        match outcome {
+            Ok(outcome) => report.count(&outcome),
+            Err(error) => {
+                tracing::warn!(?error, payment_intent = pi_id, "reconcile: not applied");
+                report.failed += 1;
+            }
+        }
+    }
+    Ok(report)
+}
+
+async fn apply(
+    db: &DbPool,
+    attempt: &store::payments::AttemptRow,
+    pi: &crate::stripe::types::PaymentIntent,
+) -> ApiResult<String> {
+    let mut conn = db.acquire().await?;
+    store::payments::mark_checked(&mut conn, &attempt.id).await?;
+    let Some(order) = store::orders::get(&mut conn, &attempt.order_id).await? else {
+        return Ok("no_order".into());
+    };
+    let latest = store::payments::latest(&mut conn, &order.id)
+        .await?
+        .map(|a| a.attempt);
+    let is_latest = latest == Some(attempt.attempt);
+    settle::reconcile(&mut conn, &order, pi, is_latest, SOURCE).await
+}
+
+impl SweepReport {
+    fn count(&mut self, outcome: &str) {
+        match outcome {
+            "paid" => self.paid += 1,
+            "processing" | "payment_failed" | "canceled" => self.changed += 1,
+            o if o.starts_with("mismatch:") => self.mismatched += 1,
+            _ => {}
+        }
+    }
+}
+
+/// Runs a sweep every `interval` until the server shuts down. The first runs
+/// one interval after launch, so a starting server does not call Stripe at once.
+pub async fn run_periodically(
+    db: DbPool,
+    gateway: StripeGateway,
+    interval: std::time::Duration,
+    batch: i64,
+    mut shutdown: rocket::Shutdown,
+) {
+    loop {
+        rocket::tokio::select! {
+            _ = &mut shutdown => return,
+            _ = rocket::tokio::time::sleep(interval) => {}
+        }
+        match sweep(&db, &gateway, batch).await {
+            Ok(report) if report != SweepReport::default() => {
+                tracing::info!(?report, "reconcile sweep");
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(?error, "reconcile sweep failed"),
+        }
+    }
+}

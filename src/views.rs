@@ -10,6 +10,7 @@ use crate::domain::money::format_major;
 use crate::domain::{Currency, OrderStatus};
 use crate::store::orders::{HistoryRow, ItemRow, OrderRow};
 use crate::store::products::ProductRow;
+use crate::store::refunds::RefundRow;
 
 /// Stored currencies were validated on the way in; this only guards the format.
 fn major(minor: i64, currency: &str) -> String {
@@ -62,6 +63,43 @@ pub struct HistoryView {
     pub at: String,
 }
 
+/// A refund of an order, as orderpay recorded it.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct RefundView {
+    pub id: String,
+    pub order_id: String,
+    /// The PaymentIntent refunded (the one that paid the order).
+    pub payment_intent_id: String,
+    /// Stripe's `re_...` id, once Stripe has answered.
+    pub stripe_refund_id: Option<String>,
+    /// Decimal string in major units.
+    pub amount: String,
+    pub currency: String,
+    /// `pending`, `succeeded`, `failed` or `canceled` (Stripe's refund statuses).
+    pub status: String,
+    pub reason: Option<String>,
+    /// Stripe's error code when the refund failed.
+    pub failure_code: Option<String>,
+    pub created_at: String,
+}
+
+impl From<RefundRow> for RefundView {
+    fn from(row: RefundRow) -> Self {
+        RefundView {
+            amount: major(row.amount, &row.currency),
+            id: row.id,
+            order_id: row.order_id,
+            payment_intent_id: row.payment_intent_id,
+            stripe_refund_id: row.stripe_refund_id,
+            currency: row.currency,
+            status: row.status,
+            reason: row.reason,
+            failure_code: row.failure_code,
+            created_at: row.created_at,
+        }
+    }
+}
+
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct OrderView {
     pub id: String,
@@ -80,6 +118,9 @@ pub struct OrderView {
     /// Present in the single-order view only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub history: Option<Vec<HistoryView>>,
+    /// Refunds asked for through orderpay; in the single-order view only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refunds: Option<Vec<RefundView>>,
 }
 
 impl OrderView {
@@ -106,6 +147,7 @@ impl OrderView {
                     })
                     .collect()
             }),
+            refunds: None,
             amount: major(row.amount, &currency),
             amount_refunded: major(row.amount_refunded, &currency),
             status: row.status.parse().unwrap_or(OrderStatus::PendingPayment),

@@ -6,6 +6,7 @@ pub mod cancel;
 pub mod confirm;
 pub mod intent;
 pub mod line_items;
+pub mod refund;
 pub mod settle;
 pub mod sweep;
 pub mod webhook;

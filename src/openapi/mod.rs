@@ -42,11 +42,12 @@ pub struct QueryParam {
     pub schema: &'static str,
 }
 
-/// A header an endpoint requires (besides the security schemes).
+/// A header an endpoint reads (besides the security schemes).
 #[derive(Debug, Clone, Copy)]
 pub struct HeaderParam {
     pub name: &'static str,
     pub description: &'static str,
+    pub required: bool,
 }
 
 /// An endpoint's JSON request body.
@@ -129,7 +130,7 @@ fn operation(endpoint: &Endpoint, gen: &mut SchemaGenerator, error_schema: &Sche
         json!({"name": q.name, "in": "query", "required": false, "description": q.description, "schema": schema})
     }));
     parameters.extend(endpoint.headers.iter().map(|h| {
-        json!({"name": h.name, "in": "header", "required": true, "description": h.description, "schema": {"type": "string"}})
+        json!({"name": h.name, "in": "header", "required": h.required, "description": h.description, "schema": {"type": "string", "minLength": 1}})
     }));
     let mut responses = Map::new();
     for status in endpoint.success {

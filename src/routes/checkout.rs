@@ -22,7 +22,11 @@ use crate::views::{OrderView, PaymentIntentView};
 
 /// The order, if it exists and `owner` (when given) owns it: another
 /// customer's order is a 404, exactly like a missing one.
-async fn find_order(conn: &mut Conn, id: &str, owner: Option<&str>) -> ApiResult<OrderRow> {
+pub(crate) async fn find_order(
+    conn: &mut Conn,
+    id: &str,
+    owner: Option<&str>,
+) -> ApiResult<OrderRow> {
     store::orders::get(conn, id)
         .await?
         .filter(|order| owner.is_none() || order.user_id.as_deref() == owner)

@@ -10,6 +10,7 @@ pub mod health;
 pub mod orders;
 pub mod paging;
 pub mod products;
+pub mod refunds;
 pub mod users;
 pub mod webhooks;
 
@@ -27,6 +28,7 @@ pub fn routes() -> Vec<Route> {
         users::routes(),
         admin_users::routes(),
         checkout::routes(),
+        refunds::routes(),
         webhooks::routes(),
     ]
     .concat()
@@ -42,6 +44,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         users::endpoints(),
         admin_users::endpoints(),
         checkout::endpoints(),
+        refunds::endpoints(),
         webhooks::endpoints(),
     ]
     .into_iter()

@@ -16,7 +16,7 @@ use crate::input::AmountInput;
 use crate::openapi::{schema, Access, Body, Endpoint, QueryParam};
 use crate::response::{Envelope, ListEnvelope, Success};
 use crate::store::{self, orders::ListFilter, orders::NewOrder, Conn};
-use crate::views::OrderView;
+use crate::views::{OrderView, RefundView};
 
 /// A new order. Customers send `items` (sku + quantity) and pay catalog
 /// prices; an admin creating a test order may send `line_items` instead, set
@@ -73,7 +73,10 @@ pub async fn order_view(conn: &mut Conn, id: &str) -> ApiResult<Option<OrderView
     };
     let items = store::orders::items(conn, std::slice::from_ref(&row.id)).await?;
     let history = store::orders::history(conn, &row.id).await?;
-    Ok(Some(OrderView::new(row, items, Some(history))))
+    let refunds = store::refunds::for_order(conn, &row.id).await?;
+    let mut view = OrderView::new(row, items, Some(history));
+    view.refunds = Some(refunds.into_iter().map(RefundView::from).collect());
+    Ok(Some(view))
 }
 
 /// The items list the request used, and its name for error paths.

@@ -84,6 +84,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         headers: &[HeaderParam {
             name: "Stripe-Signature",
             description: "t=<unix>,v1=<HMAC-SHA256 of \"<t>.<raw body>\">, as Stripe sends it",
+            required: true,
         }],
         errors: &[400, 413, 503],
     }]

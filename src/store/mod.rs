@@ -7,6 +7,7 @@ pub mod login_failures;
 pub mod orders;
 pub mod payments;
 pub mod products;
+pub mod refunds;
 pub mod tokens;
 pub mod types;
 pub mod users;

@@ -191,6 +191,39 @@ pub async fn transition(
     Ok(true)
 }
 
+/// Takes the order's write lock for the rest of the caller's transaction (a
+/// row lock on PostgreSQL, the database write lock on SQLite) before anything
+/// is read, so work that reads and then writes the order's money (refunds)
+/// runs one at a time per order. False when there is no such order.
+pub async fn lock(conn: &mut Conn, order_id: &str) -> sqlx::Result<bool> {
+    let locked = sqlx::query("UPDATE orders SET updated_at = updated_at WHERE id = $1")
+        .bind(order_id)
+        .execute(conn)
+        .await?;
+    Ok(locked.rows_affected() == 1)
+}
+
+/// Moves the order to paid, remembering which PaymentIntent paid it (what a
+/// refund is later made against), in one transaction.
+pub async fn mark_paid(
+    conn: &mut Conn,
+    order_id: &str,
+    payment_intent_id: &str,
+    source: &str,
+) -> sqlx::Result<bool> {
+    let mut tx = conn.begin().await?;
+    if !transition(&mut tx, order_id, OrderStatus::Paid, source).await? {
+        return Ok(false);
+    }
+    sqlx::query("UPDATE orders SET paid_payment_intent_id = $1 WHERE id = $2")
+        .bind(payment_intent_id)
+        .bind(order_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
 /// The step's `from` is the previous entry's `to`: every status change goes
 /// through here, so the history is the status's complete record.
 async fn append_history(

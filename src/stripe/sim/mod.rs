@@ -87,6 +87,13 @@ impl Sim {
     pub fn payment_intent_count(&self) -> usize {
         self.data.lock().expect("lock").payment_intent_count()
     }
+
+    pub fn refund_amounts(&self, payment_intent: &str) -> Vec<i64> {
+        self.data
+            .lock()
+            .expect("lock")
+            .refund_amounts(payment_intent)
+    }
 }
 
 #[derive(Debug, Clone)]

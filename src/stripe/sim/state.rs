@@ -46,6 +46,18 @@ impl Data {
         self.payment_intents.len()
     }
 
+    /// The amounts refunded against a PaymentIntent, one per refund.
+    pub fn refund_amounts(&self, payment_intent: &str) -> Vec<i64> {
+        let mut amounts: Vec<i64> = self
+            .refunds
+            .values()
+            .filter(|r| r.payment_intent == payment_intent)
+            .map(|r| r.amount)
+            .collect();
+        amounts.sort_unstable();
+        amounts
+    }
+
     pub fn counts(&self) -> Value {
         json!({
             "customers": self.customers.len(), "payment_methods": self.payment_methods.len(),

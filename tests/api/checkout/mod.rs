@@ -4,6 +4,7 @@
 
 mod paying;
 mod reconcile;
+mod refunds;
 mod reliability;
 mod webhook_inbox;
 

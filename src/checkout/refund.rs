@@ -1,0 +1,205 @@
+//! Refunding a paid order, in full or in part. The refund row (and the amount
+//! it reserves) is written before Stripe is asked, with an Idempotency-Key
+//! derived from it, so a retry after a crash or a lost answer refunds once;
+//! the caller's own Idempotency-Key header makes its retries return the same
+//! refund instead of asking for another.
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::json;
+use sqlx::Connection;
+
+use crate::checkout::stripe_error;
+use crate::db::DbPool;
+use crate::domain::currency::Currency;
+use crate::domain::money::{format_major, parse_major};
+use crate::error::{ApiError, ApiResult};
+use crate::input::AmountInput;
+use crate::store::refunds::{self, NewRefund, RefundRow, Refusal};
+use crate::store::{self, orders::OrderRow};
+use crate::stripe::api::RefundParams;
+use crate::stripe::gateway::StripeGateway;
+use crate::stripe::{IdempotencyKey, StripeError};
+
+/// Stripe's refund reasons.
+const REASONS: &[&str] = &["duplicate", "fraudulent", "requested_by_customer"];
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefundRequest {
+    /// Major units, at most what is left to refund; leave out to refund all of it.
+    #[serde(default)]
+    pub amount: Option<AmountInput>,
+    /// `duplicate`, `fraudulent` or `requested_by_customer`.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+pub struct Refunded {
+    pub refund: RefundRow,
+    /// False when an earlier request with the same Idempotency-Key made it.
+    pub created: bool,
+}
+
+/// Validates the request against the order: the reason and the amount's
+/// exactness in the order's currency (minor units out).
+fn validate(order: &OrderRow, request: &RefundRequest) -> ApiResult<Option<i64>> {
+    if let Some(reason) = request.reason.as_deref() {
+        if !REASONS.contains(&reason) {
+            return Err(ApiError::invalid_field(
+                "invalid_reason",
+                "reason",
+                format!("must be one of {}", REASONS.join(", ")),
+            ));
+        }
+    }
+    let Some(amount) = &request.amount else {
+        return Ok(None);
+    };
+    let currency = Currency::parse(&order.currency)
+        .ok_or_else(|| ApiError::internal(format!("order currency {}", order.currency)))?;
+    parse_major(&amount.0, currency)
+        .map(Some)
+        .map_err(|e| ApiError::invalid_field(e.code(), "amount", e.to_string()))
+}
+
+pub async fn refund(
+    db: &DbPool,
+    gateway: &StripeGateway,
+    order: &OrderRow,
+    request: &RefundRequest,
+    request_key: Option<&str>,
+) -> ApiResult<Refunded> {
+    let amount = validate(order, request)?;
+    let mut conn = db.acquire().await?;
+    if let Some(key) = request_key {
+        if let Some(earlier) = refunds::by_request_key(&mut conn, &order.id, key).await? {
+            drop(conn);
+            return replay(db, gateway, earlier, amount, request.reason.as_deref()).await;
+        }
+    }
+    let new = NewRefund {
+        order_id: &order.id,
+        amount,
+        reason: request.reason.as_deref(),
+        request_key,
+    };
+    let reserved = match refunds::reserve(&mut conn, &new).await {
+        Ok(reserved) => reserved,
+        // A concurrent request with the same Idempotency-Key got there first.
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() && request_key.is_some() => {
+            let key = request_key.unwrap_or_default();
+            let earlier = refunds::by_request_key(&mut conn, &order.id, key)
+                .await?
+                .ok_or_else(|| ApiError::internal("refund vanished"))?;
+            drop(conn);
+            return replay(db, gateway, earlier, amount, request.reason.as_deref()).await;
+        }
+        Err(e) => return Err(e.into()),
+    };
+    drop(conn);
+    let row = reserved.map_err(|refusal| refused(order, refusal))?;
+    let refund = send(db, gateway, row).await?;
+    Ok(Refunded {
+        refund,
+        created: true,
+    })
+}
+
+/// The same Idempotency-Key again: the same request gets the same refund
+/// (finishing it if Stripe never answered); another request is a conflict.
+async fn replay(
+    db: &DbPool,
+    gateway: &StripeGateway,
+    earlier: RefundRow,
+    amount: Option<i64>,
+    reason: Option<&str>,
+) -> ApiResult<Refunded> {
+    let same = amount.is_none_or(|a| a == earlier.amount) && reason == earlier.reason.as_deref();
+    if !same {
+        return Err(ApiError::conflict(
+            "idempotency_key_reused",
+            "this Idempotency-Key was used for a different refund",
+        ));
+    }
+    let refund = if earlier.status == refunds::PENDING {
+        send(db, gateway, earlier).await?
+    } else {
+        earlier
+    };
+    Ok(Refunded {
+        refund,
+        created: false,
+    })
+}
+
+fn refused(order: &OrderRow, refusal: Refusal) -> ApiError {
+    match refusal {
+        Refusal::NoOrder => ApiError::not_found("order"),
+        Refusal::NotRefundable(status) => ApiError::conflict(
+            "order_not_refundable",
+            format!("only a paid order can be refunded; this one is {status}"),
+        ),
+        Refusal::NotPaidThroughStripe => ApiError::conflict(
+            "not_paid_through_stripe",
+            "this order was not paid through Stripe (a seeded test order?)",
+        ),
+        Refusal::TooMuch { remaining } => {
+            let remaining = Currency::parse(&order.currency)
+                .map(|c| format_major(remaining, c))
+                .unwrap_or_else(|| remaining.to_string());
+            ApiError::invalid_field(
+                "refund_exceeds_remaining",
+                "amount",
+                format!("at most {remaining} {} is left to refund", order.currency),
+            )
+            .with_details(json!({ "field": "amount", "remaining": remaining }))
+        }
+    }
+}
+
+/// Asks Stripe for the reserved refund and records the answer. A refusal
+/// frees the reservation; an outage keeps it (the refund may have happened)
+/// until the same request is retried or a sweep finishes it.
+pub async fn send(db: &DbPool, gateway: &StripeGateway, row: RefundRow) -> ApiResult<RefundRow> {
+    let key = IdempotencyKey::new(row.idempotency_key.clone()).map_err(ApiError::internal)?;
+    let params = RefundParams {
+        payment_intent: &row.payment_intent_id,
+        amount: Some(row.amount),
+        reason: row.reason.as_deref(),
+        metadata: vec![("order_id", &row.order_id), ("refund_id", &row.id)],
+    };
+    let answer = gateway.client.create_refund(&params, &key).await;
+    let mut conn = db.acquire().await?;
+    match answer {
+        Ok(refund) => {
+            let status = refund.status.as_deref().unwrap_or(refunds::PENDING);
+            // Under the order's lock, so concurrent refunds of one order
+            // each count the others' success in the total.
+            let mut tx = conn.begin().await?;
+            store::orders::lock(&mut tx, &row.order_id).await?;
+            refunds::settle(&mut tx, &row.id, status, Some(&refund.id), None).await?;
+            if status == refunds::SUCCEEDED {
+                // A lower bound of Stripe's cumulative total (refunds made
+                // outside orderpay arrive with charge.refunded), never lowered.
+                let total = refunds::succeeded_total(&mut tx, &row.order_id).await?;
+                let source = format!("refund:{}", row.id);
+                store::orders::apply_refund(&mut tx, &row.order_id, total, &source).await?;
+            }
+            tx.commit().await?;
+        }
+        Err(error @ (StripeError::Card { .. } | StripeError::InvalidRequest { .. })) => {
+            let code = match &error {
+                StripeError::Card { code, .. } => Some(code.clone()),
+                StripeError::InvalidRequest { code, .. } => code.clone(),
+                _ => None,
+            };
+            refunds::settle(&mut conn, &row.id, refunds::FAILED, None, code.as_deref()).await?;
+            return Err(stripe_error(error));
+        }
+        Err(error) => return Err(stripe_error(error)),
+    }
+    refunds::get(&mut conn, &row.id)
+        .await?
+        .ok_or_else(|| ApiError::internal("refund vanished"))
+}

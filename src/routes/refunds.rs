@@ -1,0 +1,66 @@
+//! Refunding a paid order (scope `refunds:write`). The order's refunds are
+//! listed in its single-order view.
+
+use rocket::http::Method;
+use rocket::{Route, State};
+
+use super::checkout::find_order;
+use crate::auth::api_key::{RefundsWrite, Scoped};
+use crate::auth::Scope;
+use crate::body::OptionalJsonBody;
+use crate::checkout::refund::{self, RefundRequest};
+use crate::db::Db;
+use crate::error::ApiResult;
+use crate::idempotency::{self, RequestKey};
+use crate::openapi::{schema, Access, Body, Endpoint, HeaderParam};
+use crate::response::{Envelope, Success};
+use crate::stripe::gateway::StripeGateway;
+use crate::views::RefundView;
+
+/// Refunds all (empty body) or part of what the order's payment left
+/// unrefunded. 201 for a new refund; 200 when an earlier request with the
+/// same Idempotency-Key made it.
+#[rocket::post("/api/v1/shop/orders/<id>/refunds", data = "<body>")]
+async fn create_refund(
+    _key: Scoped<RefundsWrite>,
+    request_key: RequestKey,
+    db: &Db,
+    stripe: &State<StripeGateway>,
+    id: &str,
+    body: OptionalJsonBody<RefundRequest>,
+) -> ApiResult<Success<RefundView>> {
+    let mut conn = db.acquire().await?;
+    let order = find_order(&mut conn, id, None).await?;
+    drop(conn);
+    let request = body.0.unwrap_or_default();
+    let done = refund::refund(db, stripe, &order, &request, request_key.0.as_deref()).await?;
+    let view = RefundView::from(done.refund);
+    Ok(if done.created {
+        Success::created("refund created", view)
+    } else {
+        Success::ok("refund already made with this Idempotency-Key", view)
+    })
+}
+
+pub fn routes() -> Vec<Route> {
+    rocket::routes![create_refund]
+}
+
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![Endpoint {
+        method: Method::Post,
+        path: "/api/v1/shop/orders/<id>/refunds",
+        summary: "Refund a paid order in full (empty body) or in part; send an Idempotency-Key to retry safely",
+        access: Access::ApiKey(Scope::RefundsWrite),
+        query: &[],
+        body: Body::Optional(schema::<RefundRequest>),
+        response: Some(schema::<Envelope<RefundView>>),
+        success: &[201, 200],
+        headers: &[HeaderParam {
+            name: idempotency::HEADER,
+            description: "1-255 visible ASCII characters: a retry with the same key returns the same refund",
+            required: false,
+        }],
+        errors: &[400, 401, 402, 403, 404, 409, 413, 415, 422, 503],
+    }]
+}

@@ -1,0 +1,188 @@
+//! Refunds: reserved before the Stripe call, settled by its answer.
+
+use sqlx::{Connection, FromRow};
+
+use super::{nullable, Conn};
+use crate::db::{new_id, now_text};
+
+#[derive(Debug, Clone, FromRow)]
+pub struct RefundRow {
+    pub id: String,
+    pub order_id: String,
+    pub payment_intent_id: String,
+    pub amount: i64,
+    pub currency: String,
+    #[sqlx(try_from = "super::types::NullableText")]
+    pub reason: Option<String>,
+    pub status: String,
+    #[sqlx(try_from = "super::types::NullableText")]
+    pub stripe_refund_id: Option<String>,
+    pub idempotency_key: String,
+    #[sqlx(try_from = "super::types::NullableText")]
+    pub request_key: Option<String>,
+    #[sqlx(try_from = "super::types::NullableText")]
+    pub failure_code: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+const COLUMNS: &str = "id, order_id, payment_intent_id, amount, currency, reason, status, \
+     stripe_refund_id, idempotency_key, request_key, failure_code, created_at, updated_at";
+
+/// Statuses whose amount counts against what is left to refund.
+pub const PENDING: &str = "pending";
+pub const SUCCEEDED: &str = "succeeded";
+pub const FAILED: &str = "failed";
+
+pub struct NewRefund<'a> {
+    pub order_id: &'a str,
+    /// `None` refunds everything not yet refunded or reserved.
+    pub amount: Option<i64>,
+    pub reason: Option<&'a str>,
+    pub request_key: Option<&'a str>,
+}
+
+/// Why a refund could not be reserved.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Refusal {
+    NoOrder,
+    /// The order's status, which is not paid or partially refunded.
+    NotRefundable(String),
+    /// Paid without a PaymentIntent (a seeded test order).
+    NotPaidThroughStripe,
+    /// More than `remaining` (minor units) was asked for.
+    TooMuch {
+        remaining: i64,
+    },
+}
+
+/// Reserves a refund: checks the order and what is left of its payment, and
+/// writes the pending row, all under the order's write lock (the first
+/// statement), so concurrent refunds of one order are weighed one at a time
+/// and together never exceed what was paid.
+pub async fn reserve(
+    conn: &mut Conn,
+    new: &NewRefund<'_>,
+) -> sqlx::Result<Result<RefundRow, Refusal>> {
+    let mut tx = conn.begin().await?;
+    if !super::orders::lock(&mut tx, new.order_id).await? {
+        return Ok(Err(Refusal::NoOrder));
+    }
+    let (status, amount, refunded, paid_with): (String, i64, i64, super::types::NullableText) =
+        sqlx::query_as(
+            "SELECT status, amount, amount_refunded, paid_payment_intent_id FROM orders WHERE id = $1",
+        )
+        .bind(new.order_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    if status != "paid" && status != "partially_refunded" {
+        return Ok(Err(Refusal::NotRefundable(status)));
+    }
+    let Some(payment_intent_id) = Option::<String>::from(paid_with) else {
+        return Ok(Err(Refusal::NotPaidThroughStripe));
+    };
+    // Succeeded refunds are already in amount_refunded (which also counts
+    // refunds made outside orderpay, from Stripe's own totals); pending ones
+    // are reserved on top of it.
+    let (pending,): (i64,) = sqlx::query_as(
+        "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM refunds WHERE order_id = $1 AND status = $2",
+    )
+    .bind(new.order_id)
+    .bind(PENDING)
+    .fetch_one(&mut *tx)
+    .await?;
+    let remaining = (amount - refunded - pending).max(0);
+    let wanted = new.amount.unwrap_or(remaining);
+    if wanted <= 0 || wanted > remaining {
+        return Ok(Err(Refusal::TooMuch { remaining }));
+    }
+    let id = new_id();
+    let now = now_text();
+    sqlx::query(
+        "INSERT INTO refunds (id, order_id, payment_intent_id, amount, currency, reason, status, \
+             idempotency_key, request_key, created_at, updated_at) \
+         SELECT $1, id, $2, $3, currency, NULLIF($4, ''), $5, $6, NULLIF($7, ''), $8, $8 \
+         FROM orders WHERE id = $9",
+    )
+    .bind(&id)
+    .bind(&payment_intent_id)
+    .bind(wanted)
+    .bind(nullable(new.reason))
+    .bind(PENDING)
+    .bind(format!("orderpay:refund:{id}"))
+    .bind(nullable(new.request_key))
+    .bind(&now)
+    .bind(new.order_id)
+    .execute(&mut *tx)
+    .await?;
+    let row = get(&mut tx, &id).await?.ok_or(sqlx::Error::RowNotFound)?;
+    tx.commit().await?;
+    Ok(Ok(row))
+}
+
+pub async fn get(conn: &mut Conn, id: &str) -> sqlx::Result<Option<RefundRow>> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM refunds WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// The refund an earlier request with the same Idempotency-Key made.
+pub async fn by_request_key(
+    conn: &mut Conn,
+    order_id: &str,
+    request_key: &str,
+) -> sqlx::Result<Option<RefundRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM refunds WHERE order_id = $1 AND request_key = $2"
+    ))
+    .bind(order_id)
+    .bind(request_key)
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn for_order(conn: &mut Conn, order_id: &str) -> sqlx::Result<Vec<RefundRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM refunds WHERE order_id = $1 ORDER BY created_at, id"
+    ))
+    .bind(order_id)
+    .fetch_all(conn)
+    .await
+}
+
+/// Records Stripe's answer. Only a pending refund changes: a replayed answer
+/// finds it settled already.
+pub async fn settle(
+    conn: &mut Conn,
+    id: &str,
+    status: &str,
+    stripe_refund_id: Option<&str>,
+    failure_code: Option<&str>,
+) -> sqlx::Result<bool> {
+    let changed = sqlx::query(
+        "UPDATE refunds SET status = $1, stripe_refund_id = COALESCE(NULLIF($2, ''), stripe_refund_id), \
+             failure_code = NULLIF($3, ''), updated_at = $4 WHERE id = $5 AND status = $6",
+    )
+    .bind(status)
+    .bind(nullable(stripe_refund_id))
+    .bind(nullable(failure_code))
+    .bind(now_text())
+    .bind(id)
+    .bind(PENDING)
+    .execute(conn)
+    .await?;
+    Ok(changed.rows_affected() == 1)
+}
+
+/// What orderpay's own refunds of the order have returned so far.
+pub async fn succeeded_total(conn: &mut Conn, order_id: &str) -> sqlx::Result<i64> {
+    let (total,): (i64,) = sqlx::query_as(
+        "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM refunds WHERE order_id = $1 AND status = $2",
+    )
+    .bind(order_id)
+    .bind(SUCCEEDED)
+    .fetch_one(conn)
+    .await?;
+    Ok(total)
+}

@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::domain::money::format_major;
 use crate::domain::{Currency, OrderStatus};
 use crate::store::orders::{HistoryRow, ItemRow, OrderRow};
+use crate::store::payments::PaymentRow;
 use crate::store::products::ProductRow;
 use crate::store::refunds::RefundRow;
 
@@ -61,6 +62,47 @@ pub struct HistoryView {
     /// What caused it: "api", "seed", "callback", "webhook:evt_...".
     pub source: String,
     pub at: String,
+}
+
+/// A payment: one PaymentIntent orderpay created for an order.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PaymentView {
+    /// orderpay's id for the payment attempt.
+    pub id: String,
+    pub payment_intent_id: String,
+    pub order_id: String,
+    pub order_number: String,
+    /// Decimal string in major units.
+    pub amount: String,
+    pub currency: String,
+    /// The PaymentIntent's status as orderpay last saw it (`requires_payment_method`,
+    /// `requires_action`, `processing`, `succeeded`, `canceled`, ...).
+    pub status: Option<String>,
+    /// Refunded so far, when this is the payment that paid the order; "0" otherwise.
+    pub amount_refunded: String,
+    pub created_at: String,
+}
+
+impl From<PaymentRow> for PaymentView {
+    fn from(row: PaymentRow) -> Self {
+        let paid_the_order = row.paid_payment_intent_id.as_deref() == Some(&row.payment_intent_id);
+        let refunded = if paid_the_order {
+            row.order_amount_refunded
+        } else {
+            0
+        };
+        PaymentView {
+            amount: major(row.amount, &row.currency),
+            amount_refunded: major(refunded, &row.currency),
+            id: row.id,
+            payment_intent_id: row.payment_intent_id,
+            order_id: row.order_id,
+            order_number: row.order_number,
+            currency: row.currency,
+            status: row.status,
+            created_at: row.created_at,
+        }
+    }
 }
 
 /// A refund of an order, as orderpay recorded it.

@@ -49,8 +49,9 @@ pub async fn cancel(
                     .map_err(stripe_error)?,
             };
         }
+        let mut conn = db.acquire().await?;
+        settle::observe(&mut conn, &pi).await?;
         if pi.status == PaymentIntentStatus::Succeeded {
-            let mut conn = db.acquire().await?;
             settle::mark_paid(&mut conn, order, &pi, source).await?.ok();
             let order = store::orders::get(&mut conn, &order.id)
                 .await?

@@ -53,8 +53,10 @@ pub async fn confirm(
             // A success is not recorded here: marking paid is the webhook's and
             // the callback's job (one path, with its checks). Other outcomes
             // (processing) are applied at once.
-            if pi.status != PaymentIntentStatus::Succeeded {
-                let mut conn = db.acquire().await?;
+            let mut conn = db.acquire().await?;
+            if pi.status == PaymentIntentStatus::Succeeded {
+                settle::observe(&mut conn, &pi).await?;
+            } else {
                 settle::reconcile(&mut conn, order, &pi, true, SOURCE).await?;
             }
             Ok(pi)

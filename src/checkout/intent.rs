@@ -101,6 +101,7 @@ async fn payment_intent_for(
         .map_err(stripe_error)?;
     let mut conn = db.acquire().await?;
     store::payments::set_payment_intent(&mut conn, &order.id, attempt.attempt, &pi.id).await?;
+    settle::observe(&mut conn, &pi).await?;
     Ok(pi)
 }
 

@@ -80,6 +80,7 @@ pub async fn mark_paid(
     pi: &PaymentIntent,
     source: &str,
 ) -> ApiResult<Result<bool, Mismatch>> {
+    observe(conn, pi).await?;
     if let Err(mismatch) = check(order, pi) {
         if mismatch.code != "payment_not_succeeded" {
             mismatch.record(conn, order, pi, source).await?;
@@ -109,6 +110,13 @@ pub async fn mark_paid(
     };
     mismatch.record(conn, order, pi, source).await?;
     Ok(Err(mismatch))
+}
+
+/// Keeps the attempt's last-seen status (for payment listings) in step with
+/// every PaymentIntent orderpay reads from Stripe.
+pub async fn observe(conn: &mut Conn, pi: &PaymentIntent) -> ApiResult<()> {
+    store::payments::observe_status(conn, &pi.id, pi.status.as_str()).await?;
+    Ok(())
 }
 
 /// What an order becomes for a PaymentIntent that has not (yet) succeeded.
@@ -141,6 +149,7 @@ pub async fn reconcile(
             Err(mismatch) => format!("mismatch:{}", mismatch.code),
         });
     }
+    observe(conn, pi).await?;
     if pi.metadata.get("order_id").map(String::as_str) != Some(order.id.as_str()) {
         return Ok("mismatch:metadata_mismatch".into());
     }

@@ -9,6 +9,7 @@ pub mod docs;
 pub mod health;
 pub mod orders;
 pub mod paging;
+pub mod payments;
 pub mod products;
 pub mod refunds;
 pub mod users;
@@ -29,6 +30,7 @@ pub fn routes() -> Vec<Route> {
         admin_users::routes(),
         checkout::routes(),
         refunds::routes(),
+        payments::routes(),
         webhooks::routes(),
     ]
     .concat()
@@ -45,6 +47,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         admin_users::endpoints(),
         checkout::endpoints(),
         refunds::endpoints(),
+        payments::endpoints(),
         webhooks::endpoints(),
     ]
     .into_iter()

@@ -188,6 +188,17 @@ async fn create_order(
     Ok(Success::created("order created", view))
 }
 
+/// A `currency` query parameter: any case, one Stripe knows.
+pub(crate) fn currency_param(raw: &str) -> ApiResult<Currency> {
+    Currency::parse(raw).ok_or_else(|| {
+        ApiError::invalid_field(
+            "unsupported_currency",
+            "currency",
+            format!("'{raw}' is not a known currency"),
+        )
+    })
+}
+
 #[rocket::get("/api/v1/shop/orders?<status>&<currency>&<limit>&<cursor>")]
 async fn list_orders(
     caller: Caller,
@@ -209,26 +220,14 @@ async fn list_orders(
             })
         })
         .transpose()?;
-    let currency = currency
-        .map(|c| {
-            Currency::parse(c)
-                .map(|c| c.code().to_string())
-                .ok_or_else(|| {
-                    ApiError::invalid_field(
-                        "unsupported_currency",
-                        "currency",
-                        format!("'{c}' is not a known currency"),
-                    )
-                })
-        })
-        .transpose()?;
+    let currency = currency.map(currency_param).transpose()?;
     let limit = parse_limit(limit)?;
     let after = cursor
         .map(|c| decode_cursor(c, 2).map(|mut parts| (parts.remove(0), parts.remove(0))))
         .transpose()?;
     let filter = ListFilter {
         status,
-        currency,
+        currency: currency.map(|c| c.code().to_string()),
         user_id: caller.user_id().map(str::to_string),
         after,
         limit,

@@ -111,6 +111,26 @@ pub async fn set_payment_intent(
     Ok(())
 }
 
+/// Records the PaymentIntent's status as just seen from Stripe. Final
+/// statuses stay: a slower request that fetched the PaymentIntent earlier
+/// cannot turn a succeeded payment back into a pending one.
+pub async fn observe_status(
+    conn: &mut Conn,
+    payment_intent_id: &str,
+    status: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE payment_attempts SET status = $1, updated_at = $2 \
+         WHERE payment_intent_id = $3 AND COALESCE(status, '') NOT IN ('succeeded', 'canceled')",
+    )
+    .bind(status)
+    .bind(now_text())
+    .bind(payment_intent_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// The next confirmation number for the attempt, persisted before the call.
 pub async fn next_confirmation(conn: &mut Conn, attempt_id: &str) -> sqlx::Result<i64> {
     let (n,): (i64,) = sqlx::query_as(
@@ -179,4 +199,103 @@ pub async fn record_mismatch(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// A payment as listed: an attempt that reached Stripe, with its order.
+#[derive(Debug, Clone, FromRow)]
+pub struct PaymentRow {
+    pub id: String,
+    pub payment_intent_id: String,
+    pub order_id: String,
+    pub order_number: String,
+    pub amount: i64,
+    pub currency: String,
+    #[sqlx(try_from = "super::types::NullableText")]
+    pub status: Option<String>,
+    #[sqlx(try_from = "super::types::NullableText")]
+    pub paid_payment_intent_id: Option<String>,
+    pub order_amount_refunded: i64,
+    pub created_at: String,
+}
+
+#[derive(Debug, Default)]
+pub struct PaymentFilter {
+    pub status: Option<String>,
+    pub currency: Option<String>,
+    /// Minor units, inclusive.
+    pub min_amount: Option<i64>,
+    pub max_amount: Option<i64>,
+    /// created_at bounds, in the stored text form (inclusive, exclusive).
+    pub since: Option<String>,
+    pub until: Option<String>,
+    pub order_id: Option<String>,
+    /// Position after which the page starts: (created_at, id) of the last row seen.
+    pub after: Option<(String, String)>,
+    pub limit: i64,
+}
+
+/// Newest first, keyset-paginated on (created_at, id) like orders. Amounts
+/// are bound as text and cast, so every bind of the dynamic statement has
+/// one type on both backends.
+pub async fn list(
+    conn: &mut Conn,
+    filter: &PaymentFilter,
+) -> sqlx::Result<(Vec<PaymentRow>, bool)> {
+    let mut conditions = vec!["a.payment_intent_id IS NOT NULL".to_string()];
+    let mut binds: Vec<String> = Vec::new();
+    let mut next = |value: String| {
+        binds.push(value);
+        format!("${}", binds.len())
+    };
+    if let Some(status) = &filter.status {
+        conditions.push(format!("a.status = {}", next(status.clone())));
+    }
+    if let Some(currency) = &filter.currency {
+        conditions.push(format!("a.currency = {}", next(currency.clone())));
+    }
+    if let Some(min) = filter.min_amount {
+        conditions.push(format!(
+            "a.amount >= CAST({} AS BIGINT)",
+            next(min.to_string())
+        ));
+    }
+    if let Some(max) = filter.max_amount {
+        conditions.push(format!(
+            "a.amount <= CAST({} AS BIGINT)",
+            next(max.to_string())
+        ));
+    }
+    if let Some(since) = &filter.since {
+        conditions.push(format!("a.created_at >= {}", next(since.clone())));
+    }
+    if let Some(until) = &filter.until {
+        conditions.push(format!("a.created_at < {}", next(until.clone())));
+    }
+    if let Some(order_id) = &filter.order_id {
+        conditions.push(format!("a.order_id = {}", next(order_id.clone())));
+    }
+    if let Some((created_at, id)) = &filter.after {
+        let c = next(created_at.clone());
+        let i = next(id.clone());
+        conditions.push(format!(
+            "(a.created_at < {c} OR (a.created_at = {c} AND a.id < {i}))"
+        ));
+    }
+    let sql = format!(
+        "SELECT a.id, a.payment_intent_id, a.order_id, o.number AS order_number, a.amount, \
+             a.currency, a.status, o.paid_payment_intent_id, o.amount_refunded AS order_amount_refunded, \
+             a.created_at \
+         FROM payment_attempts a JOIN orders o ON o.id = a.order_id \
+         WHERE {} ORDER BY a.created_at DESC, a.id DESC LIMIT {}",
+        conditions.join(" AND "),
+        filter.limit + 1
+    );
+    let mut query = sqlx::query_as::<_, PaymentRow>(&sql);
+    for value in &binds {
+        query = query.bind(value);
+    }
+    let mut rows = query.fetch_all(conn).await?;
+    let has_more = rows.len() as i64 > filter.limit;
+    rows.truncate(filter.limit as usize);
+    Ok((rows, has_more))
 }

@@ -3,6 +3,7 @@
 //! the shared fixtures; the tests are in the submodules.
 
 mod paying;
+mod payments;
 mod reconcile;
 mod refunds;
 mod reliability;

@@ -7,6 +7,8 @@ use serde::de::{Deserializer, Error};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use crate::error::{ApiError, ApiResult};
+
 /// An amount in major units as the client sent it: a JSON string ("112.00")
 /// or a JSON number (112.00). The number's literal text is kept, so it never
 /// passes through an f64; the currency-aware parse happens in `domain::money`.
@@ -58,6 +60,22 @@ impl JsonSchema for AmountInput {
         );
         schema.into()
     }
+}
+
+/// A Stripe PaymentMethod id as a client sends it (`payment_method`): cards
+/// reach orderpay only as ids Stripe.js made, never as numbers.
+pub fn payment_method_id(pm: &str) -> ApiResult<&str> {
+    let plausible = pm.starts_with("pm_")
+        && pm.len() <= 255
+        && pm.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if !plausible {
+        return Err(ApiError::invalid_field(
+            "invalid_payment_method",
+            "payment_method",
+            "must be a Stripe PaymentMethod id (pm_...); card numbers are never accepted",
+        ));
+    }
+    Ok(pm)
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::domain::money::format_major;
 use crate::domain::{Currency, OrderStatus};
+use crate::store::cards::CardRow;
 use crate::store::orders::{HistoryRow, ItemRow, OrderRow};
 use crate::store::payments::PaymentRow;
 use crate::store::products::ProductRow;
@@ -62,6 +63,34 @@ pub struct HistoryView {
     /// What caused it: "api", "seed", "callback", "webhook:evt_...".
     pub source: String,
     pub at: String,
+}
+
+/// A saved card: Stripe's display fields, never the number.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CardView {
+    /// orderpay's id: what `card_id` in a confirmation refers to.
+    pub id: String,
+    /// The Stripe PaymentMethod attached to the customer.
+    pub payment_method: String,
+    pub brand: String,
+    pub last4: String,
+    pub exp_month: i64,
+    pub exp_year: i64,
+    pub created_at: String,
+}
+
+impl From<CardRow> for CardView {
+    fn from(row: CardRow) -> Self {
+        CardView {
+            id: row.id,
+            payment_method: row.stripe_payment_method_id,
+            brand: row.brand,
+            last4: row.last4,
+            exp_month: row.exp_month,
+            exp_year: row.exp_year,
+            created_at: row.created_at,
+        }
+    }
 }
 
 /// A payment: one PaymentIntent orderpay created for an order.

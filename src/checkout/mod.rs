@@ -3,6 +3,7 @@
 //! Stripe's webhook), all converging on `settle`.
 
 pub mod cancel;
+pub mod cards;
 pub mod confirm;
 pub mod intent;
 pub mod line_items;

@@ -14,6 +14,7 @@ use crate::checkout::{cancel, confirm, intent, line_items, settle, stripe_error}
 use crate::db::Db;
 use crate::domain::OrderStatus;
 use crate::error::{ApiError, ApiResult};
+use crate::input::payment_method_id;
 use crate::openapi::{schema, Access, Body, Endpoint};
 use crate::response::{Envelope, Success};
 use crate::store::{self, orders::OrderRow, Conn};
@@ -67,30 +68,43 @@ pub struct ConfirmRequest {
     /// A Stripe PaymentMethod id (`pm_...`); raw card numbers are never accepted.
     #[serde(default)]
     pub payment_method: Option<String>,
+    /// One of the customer's saved cards (`/api/v1/users/me/cards`), instead of `payment_method`.
+    #[serde(default)]
+    pub card_id: Option<String>,
     /// Where 3-D Secure returns the customer, for redirect flows.
     #[serde(default)]
     pub return_url: Option<String>,
 }
 
-fn payment_method(request: &ConfirmRequest) -> ApiResult<&str> {
-    let Some(pm) = request.payment_method.as_deref() else {
-        return Err(ApiError::invalid_field(
+/// The PaymentMethod to confirm with: a `pm_...` id, or one of the
+/// customer's saved cards.
+async fn payment_method(
+    conn: &mut Conn,
+    user_id: &str,
+    request: &ConfirmRequest,
+) -> ApiResult<String> {
+    match (
+        request.payment_method.as_deref(),
+        request.card_id.as_deref(),
+    ) {
+        (Some(pm), None) => Ok(payment_method_id(pm)?.to_string()),
+        (None, Some(card_id)) => store::cards::get(conn, user_id, card_id)
+            .await?
+            .map(|card| card.stripe_payment_method_id)
+            .ok_or_else(|| {
+                ApiError::invalid_field("unknown_card", "card_id", "is not one of your saved cards")
+            }),
+        (Some(_), Some(_)) => Err(ApiError::invalid_field(
+            "ambiguous_payment_method",
+            "payment_method",
+            "send `payment_method` or `card_id`, not both",
+        )),
+        (None, None) => Err(ApiError::invalid_field(
             "payment_method_required",
             "payment_method",
-            "is required (a pm_... id)",
-        ));
-    };
-    let plausible = pm.starts_with("pm_")
-        && pm.len() <= 255
-        && pm.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-    if !plausible {
-        return Err(ApiError::invalid_field(
-            "invalid_payment_method",
-            "payment_method",
-            "must be a Stripe PaymentMethod id (pm_...); card numbers are never accepted",
-        ));
+            "is required (a pm_... id), or `card_id` for a saved card",
+        )),
     }
-    Ok(pm)
 }
 
 #[rocket::post("/api/v1/shop/orders/<id>/payment-intent/confirm", data = "<body>")]
@@ -103,8 +117,8 @@ async fn confirm_payment_intent(
 ) -> ApiResult<Success<PaymentIntentView>> {
     let mut conn = db.acquire().await?;
     let order = find_order(&mut conn, id, Some(&caller.user.row.id)).await?;
+    let pm = payment_method(&mut conn, &caller.user.row.id, &body.0).await?;
     drop(conn);
-    let pm = payment_method(&body.0)?;
     if let Some(url) = &body.0.return_url {
         if !(url.starts_with("https://") || url.starts_with("http://")) || url.len() > 2048 {
             return Err(ApiError::invalid_field(
@@ -114,7 +128,7 @@ async fn confirm_payment_intent(
             ));
         }
     }
-    let pi = confirm::confirm(db, stripe, &order, pm, body.0.return_url.as_deref()).await?;
+    let pi = confirm::confirm(db, stripe, &order, &pm, body.0.return_url.as_deref()).await?;
     let mut conn = db.acquire().await?;
     let items = store::orders::items(&mut conn, std::slice::from_ref(&order.id)).await?;
     let status = current_status(&mut conn, id).await?;

@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod admin_users;
+pub mod cards;
 pub mod checkout;
 pub mod docs;
 pub mod health;
@@ -27,6 +28,7 @@ pub fn routes() -> Vec<Route> {
         orders::routes(),
         admin::routes(),
         users::routes(),
+        cards::routes(),
         admin_users::routes(),
         checkout::routes(),
         refunds::routes(),
@@ -44,6 +46,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         orders::endpoints(),
         admin::endpoints(),
         users::endpoints(),
+        cards::endpoints(),
         admin_users::endpoints(),
         checkout::endpoints(),
         refunds::endpoints(),

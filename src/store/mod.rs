@@ -3,6 +3,7 @@
 //! is portable: `$n` placeholders run unchanged on SQLite and PostgreSQL.
 
 pub mod api_keys;
+pub mod cards;
 pub mod login_failures;
 pub mod orders;
 pub mod payments;

@@ -2,6 +2,7 @@
 //! the simulator's signed webhooks, on SQLite and PostgreSQL. This file holds
 //! the shared fixtures; the tests are in the submodules.
 
+mod cards;
 mod paying;
 mod payments;
 mod reconcile;

@@ -1,0 +1,98 @@
+//! Saved cards: Stripe PaymentMethods attached to the user's Stripe customer,
+//! so a returning customer pays without entering the card again. orderpay
+//! keeps only Stripe's display fields; the card itself stays at Stripe.
+
+use sha2::{Digest, Sha256};
+
+use crate::checkout::{intent, stripe_error};
+use crate::db::DbPool;
+use crate::error::{ApiError, ApiResult};
+use crate::store::cards::{self, CardRow, NewCard};
+use crate::store::users::UserRow;
+use crate::stripe::gateway::StripeGateway;
+use crate::stripe::{IdempotencyKey, StripeError};
+
+/// Attaches the PaymentMethod to the user's Stripe customer and stores the
+/// card. Saving the same PaymentMethod again returns the saved card (false).
+pub async fn save(
+    db: &DbPool,
+    gateway: &StripeGateway,
+    user: &UserRow,
+    payment_method: &str,
+) -> ApiResult<(CardRow, bool)> {
+    let mut conn = db.acquire().await?;
+    if let Some(saved) = cards::by_request(&mut conn, &user.id, payment_method).await? {
+        return Ok((saved, false));
+    }
+    drop(conn);
+    let customer = intent::ensure_customer(db, gateway, user).await?;
+    // Derived from what is being saved, so a retry after a lost answer
+    // replays the same attachment instead of making a second card.
+    let digest = hex::encode(Sha256::digest(payment_method.as_bytes()));
+    let key = IdempotencyKey::new(format!("orderpay:card:{}:{}", user.id, &digest[..32]))
+        .map_err(ApiError::internal)?;
+    let pm = gateway
+        .client
+        .attach_payment_method(payment_method, &customer, &key)
+        .await
+        .map_err(attach_error)?;
+    let card = pm
+        .card
+        .ok_or_else(|| ApiError::invalid_field("not_a_card", "payment_method", "is not a card"))?;
+    let mut conn = db.acquire().await?;
+    let saved = cards::save(
+        &mut conn,
+        &NewCard {
+            user_id: &user.id,
+            stripe_payment_method_id: &pm.id,
+            requested_as: payment_method,
+            brand: &card.brand,
+            last4: &card.last4,
+            exp_month: i64::from(card.exp_month),
+            exp_year: i64::from(card.exp_year),
+        },
+    )
+    .await?;
+    Ok(saved)
+}
+
+fn attach_error(error: StripeError) -> ApiError {
+    match &error {
+        StripeError::InvalidRequest { code, .. } => match code.as_deref() {
+            Some("resource_missing") => ApiError::invalid_field(
+                "unknown_payment_method",
+                "payment_method",
+                "Stripe does not know this PaymentMethod",
+            ),
+            Some("payment_method_unexpected_state") => ApiError::conflict(
+                "payment_method_unavailable",
+                "this PaymentMethod belongs to another customer",
+            ),
+            _ => stripe_error(error),
+        },
+        _ => stripe_error(error),
+    }
+}
+
+/// Detaches the card at Stripe, then forgets it. A card Stripe already
+/// detached (in the dashboard, say) is simply forgotten.
+pub async fn remove(db: &DbPool, gateway: &StripeGateway, card: &CardRow) -> ApiResult<()> {
+    let key =
+        IdempotencyKey::new(format!("orderpay:detach:{}", card.id)).map_err(ApiError::internal)?;
+    match gateway
+        .client
+        .detach_payment_method(&card.stripe_payment_method_id, &key)
+        .await
+    {
+        Ok(_) => {}
+        Err(StripeError::InvalidRequest { code, .. })
+            if matches!(
+                code.as_deref(),
+                Some("payment_method_unexpected_state" | "resource_missing")
+            ) => {}
+        Err(error) => return Err(stripe_error(error)),
+    }
+    let mut conn = db.acquire().await?;
+    cards::delete(&mut conn, &card.id).await?;
+    Ok(())
+}

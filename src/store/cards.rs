@@ -98,20 +98,14 @@ pub async fn list(
     let (after_at, after_id) = after
         .cloned()
         .unwrap_or_else(|| (String::new(), String::new()));
-    let mut rows: Vec<CardRow> = sqlx::query_as(&format!(
+    let sql = format!(
         "SELECT {COLUMNS} FROM cards WHERE user_id = $1 \
          AND (created_at > $2 OR (created_at = $2 AND id > $3)) \
          ORDER BY created_at, id LIMIT {}",
         limit + 1
-    ))
-    .bind(user_id)
-    .bind(after_at)
-    .bind(after_id)
-    .fetch_all(conn)
-    .await?;
-    let has_more = rows.len() as i64 > limit;
-    rows.truncate(limit as usize);
-    Ok((rows, has_more))
+    );
+    let binds = [user_id.to_string(), after_at, after_id];
+    super::fetch_page(conn, &sql, &binds, limit).await
 }
 
 pub async fn delete(conn: &mut Conn, id: &str) -> sqlx::Result<()> {

@@ -33,3 +33,25 @@ pub fn placeholders(start: usize, count: usize) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+/// Runs a keyset page query whose text ends in `LIMIT <limit + 1>`, binding
+/// `binds` (all text) in order. Returns at most `limit` rows and whether more
+/// follow: the extra row only says that.
+pub async fn fetch_page<T>(
+    conn: &mut Conn,
+    sql: &str,
+    binds: &[String],
+    limit: i64,
+) -> sqlx::Result<(Vec<T>, bool)>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+{
+    let mut query = sqlx::query_as::<_, T>(sql);
+    for value in binds {
+        query = query.bind(value);
+    }
+    let mut rows = query.fetch_all(conn).await?;
+    let has_more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    Ok((rows, has_more))
+}

@@ -334,14 +334,7 @@ pub async fn list(conn: &mut Conn, filter: &ListFilter) -> sqlx::Result<(Vec<Ord
         "SELECT {COLUMNS} FROM orders {filter_sql} ORDER BY created_at DESC, id DESC LIMIT {}",
         filter.limit + 1
     );
-    let mut query = sqlx::query_as::<_, OrderRow>(&sql);
-    for value in &binds {
-        query = query.bind(value);
-    }
-    let mut rows = query.fetch_all(conn).await?;
-    let has_more = rows.len() as i64 > filter.limit;
-    rows.truncate(filter.limit as usize);
-    Ok((rows, has_more))
+    super::fetch_page(conn, &sql, &binds, filter.limit).await
 }
 
 pub async fn count(conn: &mut Conn) -> sqlx::Result<i64> {

@@ -290,12 +290,5 @@ pub async fn list(
         conditions.join(" AND "),
         filter.limit + 1
     );
-    let mut query = sqlx::query_as::<_, PaymentRow>(&sql);
-    for value in &binds {
-        query = query.bind(value);
-    }
-    let mut rows = query.fetch_all(conn).await?;
-    let has_more = rows.len() as i64 > filter.limit;
-    rows.truncate(filter.limit as usize);
-    Ok((rows, has_more))
+    super::fetch_page(conn, &sql, &binds, filter.limit).await
 }

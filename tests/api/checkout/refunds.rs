@@ -47,6 +47,12 @@ async fn refund(
     .await
 }
 
+/// A partial refund of the paid order with the caller's Idempotency-Key.
+async fn keyed(app: &TestApp, paid: &Paid, amount: &str, key: &str) -> Reply {
+    let body = json!({ "amount": amount });
+    refund(app, &paid.key, &paid.shop.order, Some(body), Some(key)).await
+}
+
 fn entries_to(order: &Value, status: &str) -> usize {
     order["history"]
         .as_array()
@@ -191,33 +197,12 @@ db_test!(
         let app = app_with_stripe(&app, 1, 0).await;
         let paid = paid_order(&app).await;
         let order_id = &paid.shop.order;
-        let first = refund(
-            &app,
-            &paid.key,
-            order_id,
-            Some(json!({"amount": "10.00"})),
-            Some("r-1"),
-        )
-        .await;
+        let first = keyed(&app, &paid, "10.00", "r-1").await;
         assert_eq!(first.status, Status::Created, "{:?}", first.body);
-        let again = refund(
-            &app,
-            &paid.key,
-            order_id,
-            Some(json!({"amount": "10.00"})),
-            Some("r-1"),
-        )
-        .await;
+        let again = keyed(&app, &paid, "10.00", "r-1").await;
         assert_eq!(again.status, Status::Ok);
         assert_eq!(again.body["data"]["id"], first.body["data"]["id"]);
-        let other = refund(
-            &app,
-            &paid.key,
-            order_id,
-            Some(json!({"amount": "11.00"})),
-            Some("r-1"),
-        )
-        .await;
+        let other = keyed(&app, &paid, "11.00", "r-1").await;
         assert_eq!(
             (other.status, other.code()),
             (Status::Conflict, "idempotency_key_reused")
@@ -231,28 +216,14 @@ db_test!(
             path_prefix: Some("refunds".into()),
             ..Default::default()
         });
-        let lost = refund(
-            &app,
-            &paid.key,
-            order_id,
-            Some(json!({"amount": "5.00"})),
-            Some("r-2"),
-        )
-        .await;
+        let lost = keyed(&app, &paid, "5.00", "r-2").await;
         assert_eq!(
             (lost.status, lost.code()),
             (Status::ServiceUnavailable, "payment_provider_unavailable")
         );
         let pending = &order(&app, order_id).await["refunds"][1];
         assert_eq!(pending["status"], "pending");
-        let retried = refund(
-            &app,
-            &paid.key,
-            order_id,
-            Some(json!({"amount": "5.00"})),
-            Some("r-2"),
-        )
-        .await;
+        let retried = keyed(&app, &paid, "5.00", "r-2").await;
         assert_eq!(retried.status, Status::Ok, "{:?}", retried.body);
         assert_eq!(retried.body["data"]["id"], pending["id"]);
         assert_eq!(retried.body["data"]["status"], "succeeded");

@@ -96,6 +96,7 @@ pub fn build(figment: Figment) -> Rocket<Build> {
                     gateway.clone(),
                     Duration::from_secs(settings.reconcile_interval_secs),
                     i64::from(settings.reconcile_batch.max(1)),
+                    settings.refund_window(),
                     rocket.shutdown(),
                 ));
             })

@@ -65,11 +65,24 @@ pub struct Settings {
     /// PaymentIntents of still-payable orders); 0 turns the sweep off.
     #[serde(default = "default_reconcile_interval")]
     pub reconcile_interval_secs: u64,
-    /// PaymentIntents one sweep asks about at most.
+    /// PaymentIntents (and pending refunds) one sweep asks about at most.
     #[serde(default = "default_reconcile_batch")]
     pub reconcile_batch: u32,
+    /// A pending refund is re-sent by a sweep only once it is this old, so
+    /// its own request has had time to hear from Stripe.
+    #[serde(default = "default_reconcile_refund_age")]
+    pub reconcile_refund_age_secs: u64,
     #[serde(default)]
     pub stripe: StripeSettings,
+}
+
+impl Settings {
+    pub fn refund_window(&self) -> crate::checkout::sweep::RefundWindow {
+        let secs = i64::try_from(self.reconcile_refund_age_secs).unwrap_or(i64::MAX / 1000);
+        crate::checkout::sweep::RefundWindow {
+            min_age: chrono::Duration::seconds(secs.min(24 * 60 * 60)),
+        }
+    }
 }
 
 /// `[stripe]` in Rocket.toml; `STRIPE_SECRET_KEY`, `STRIPE_WEBHOOK_SECRET`
@@ -169,6 +182,10 @@ fn default_reconcile_interval() -> u64 {
 
 fn default_reconcile_batch() -> u32 {
     100
+}
+
+fn default_reconcile_refund_age() -> u64 {
+    2 * 60
 }
 
 /// Rocket's figment (Rocket.toml + `ROCKET_*`), with `DATABASE_URL` on top and,

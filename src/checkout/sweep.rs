@@ -8,8 +8,8 @@
 use rocket::serde::Serialize;
 use schemars::JsonSchema;
 
-use crate::checkout::settle;
-use crate::db::DbPool;
+use crate::checkout::{refund, settle};
+use crate::db::{timestamp_text, DbPool};
 use crate::error::ApiResult;
 use crate::store;
 use crate::stripe::gateway::StripeGateway;
@@ -28,17 +28,78 @@ pub struct SweepReport {
     pub changed: u32,
     /// PaymentIntents that do not match their order (recorded once each).
     pub mismatched: u32,
-    /// PaymentIntents Stripe could not be asked about; the next sweep tries again.
+    /// PaymentIntents or refunds Stripe could not be asked about; the next
+    /// sweep tries again.
     pub failed: u32,
+    /// Pending refunds (Stripe's answer was lost) sent again and settled.
+    pub refunds_settled: u32,
 }
+
+/// How the sweep treats pending refunds: only those older than `min_age`
+/// (their own request may still be waiting for Stripe), and only within
+/// Stripe's 24-hour Idempotency-Key lifetime, since re-sending after Stripe
+/// forgot the key could refund twice. Older ones are left to an operator.
+#[derive(Debug, Clone, Copy)]
+pub struct RefundWindow {
+    pub min_age: chrono::Duration,
+}
+
+const KEY_LIFETIME_HOURS: i64 = 23;
 
 /// Checks up to `limit` PaymentIntents, least recently checked first. One
 /// failure (Stripe down, a database hiccup) does not stop the others.
-pub async fn sweep(db: &DbPool, gateway: &StripeGateway, limit: i64) -> ApiResult<SweepReport> {
+pub async fn sweep(
+    db: &DbPool,
+    gateway: &StripeGateway,
+    limit: i64,
+    refunds: RefundWindow,
+) -> ApiResult<SweepReport> {
+    let mut report = SweepReport::default();
+    sweep_payments(db, gateway, limit, &mut report).await?;
+    sweep_refunds(db, gateway, limit, refunds, &mut report).await?;
+    Ok(report)
+}
+
+async fn sweep_refunds(
+    db: &DbPool,
+    gateway: &StripeGateway,
+    limit: i64,
+    window: RefundWindow,
+    report: &mut SweepReport,
+) -> ApiResult<()> {
+    let now = chrono::Utc::now();
+    let mut conn = db.acquire().await?;
+    let stale = store::refunds::stale_pending(
+        &mut conn,
+        &timestamp_text(now - chrono::Duration::hours(KEY_LIFETIME_HOURS)),
+        &timestamp_text(now - window.min_age),
+        limit,
+    )
+    .await?;
+    drop(conn);
+    for row in stale {
+        let id = row.id.clone();
+        match refund::send(db, gateway, row).await {
+            Ok(settled) if settled.status != store::refunds::PENDING => report.refunds_settled += 1,
+            Ok(_) => {}
+            Err(error) => {
+                tracing::warn!(?error, refund = %id, "reconcile: pending refund not settled");
+                report.failed += 1;
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn sweep_payments(
+    db: &DbPool,
+    gateway: &StripeGateway,
+    limit: i64,
+    report: &mut SweepReport,
+) -> ApiResult<()> {
     let mut conn = db.acquire().await?;
     let attempts = store::payments::unsettled(&mut conn, limit).await?;
     drop(conn);
-    let mut report = SweepReport::default();
     for attempt in attempts {
         let pi_id = attempt.payment_intent_id.as_deref().unwrap_or_default();
         report.checked += 1;
@@ -58,7 +119,7 @@ pub async fn sweep(db: &DbPool, gateway: &StripeGateway, limit: i64) -> ApiResul
             }
         }
     }
-    Ok(report)
+    Ok(())
 }
 
 async fn apply(
@@ -96,6 +157,7 @@ pub async fn run_periodically(
     gateway: StripeGateway,
     interval: std::time::Duration,
     batch: i64,
+    refunds: RefundWindow,
     mut shutdown: rocket::Shutdown,
 ) {
     loop {
@@ -103,7 +165,7 @@ pub async fn run_periodically(
             _ = &mut shutdown => return,
             _ = rocket::tokio::time::sleep(interval) => {}
         }
-        match sweep(&db, &gateway, batch).await {
+        match sweep(&db, &gateway, batch, refunds).await {
             Ok(report) if report != SweepReport::default() => {
                 tracing::info!(?report, "reconcile sweep");
             }

@@ -68,7 +68,7 @@ async fn reconcile_payments(
     stripe: &State<StripeGateway>,
 ) -> ApiResult<Success<SweepReport>> {
     let batch = i64::from(settings.reconcile_batch.max(1));
-    let report = sweep::sweep(db, stripe, batch).await?;
+    let report = sweep::sweep(db, stripe, batch, settings.refund_window()).await?;
     Ok(Success::ok("reconciled", report))
 }
 

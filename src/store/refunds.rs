@@ -186,3 +186,23 @@ pub async fn succeeded_total(conn: &mut Conn, order_id: &str) -> sqlx::Result<i6
     .await?;
     Ok(total)
 }
+
+/// Pending refunds created between `created_after` and `created_before`
+/// (stored text timestamps): ones whose caller never learned Stripe's answer.
+pub async fn stale_pending(
+    conn: &mut Conn,
+    created_after: &str,
+    created_before: &str,
+    limit: i64,
+) -> sqlx::Result<Vec<RefundRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM refunds WHERE status = $1 AND created_at > $2 AND created_at < $3 \
+         ORDER BY created_at, id LIMIT $4"
+    ))
+    .bind(PENDING)
+    .bind(created_after)
+    .bind(created_before)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}

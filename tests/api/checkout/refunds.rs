@@ -269,3 +269,63 @@ async fn futures_join(app: &TestApp, key: &str, order_id: &str, n: usize) -> Vec
         (0..n).map(|_| refund(app, key, order_id, Some(json!({"amount": "20.00"})), None));
     rocket::futures::future::join_all(requests).await
 }
+
+async fn sweep_refunds(app: &TestApp) -> u64 {
+    let reply = app
+        .send(
+            Method::Post,
+            "/api/v1/admin/reconcile",
+            &[api_key(&app.admin_key)],
+            None,
+        )
+        .await;
+    assert_eq!(reply.status, Status::Ok, "{:?}", reply.body);
+    reply.body["data"]["refunds_settled"].as_u64().unwrap()
+}
+
+async fn backdate_refunds(app: &TestApp, hours: i64) {
+    let at = orderpay::db::timestamp_text(chrono::Utc::now() - chrono::Duration::hours(hours));
+    sqlx::query("UPDATE refunds SET created_at = $1")
+        .bind(at)
+        .execute(app.pool())
+        .await
+        .unwrap();
+}
+
+db_test!(a_sweep_settles_refunds_whose_answer_was_lost, |app| {
+    // No Idempotency-Key, so the caller cannot retry: the sweep re-sends the
+    // pending refund with its own key once it is old enough, and never once
+    // Stripe may have forgotten that key.
+    let app = app_with_stripe(&app, 1, 0).await;
+    let paid = paid_order(&app).await;
+    app.sim.inject(FaultPlan {
+        drop_next: 1,
+        delay_ms: Some(2_000),
+        path_prefix: Some("refunds".into()),
+        ..Default::default()
+    });
+    let body = Some(json!({"amount": "10.00"}));
+    let lost = refund(&app, &paid.key, &paid.shop.order, body, None).await;
+    assert_eq!(lost.status, Status::ServiceUnavailable);
+    assert_eq!(
+        sweep_refunds(&app).await,
+        0,
+        "too young: its own request may still hear back"
+    );
+    backdate_refunds(&app, 30).await;
+    assert_eq!(
+        sweep_refunds(&app).await,
+        0,
+        "Stripe may have forgotten its key: left to an operator"
+    );
+    backdate_refunds(&app, 1).await;
+    assert_eq!(sweep_refunds(&app).await, 1);
+    let refunds = order(&app, &paid.shop.order).await["refunds"].clone();
+    assert_eq!(refunds[0]["status"], "succeeded");
+    assert_eq!(
+        app.sim.refund_amounts(&paid.pi),
+        vec![1000],
+        "refunded once"
+    );
+    assert_eq!(sweep_refunds(&app).await, 0);
+});

@@ -3,6 +3,7 @@
 //! say about them).
 
 pub mod admin;
+pub mod admin_payments;
 pub mod admin_users;
 pub mod cards;
 pub mod checkout;
@@ -27,6 +28,7 @@ pub fn routes() -> Vec<Route> {
         products::routes(),
         orders::routes(),
         admin::routes(),
+        admin_payments::routes(),
         users::routes(),
         cards::routes(),
         admin_users::routes(),
@@ -45,6 +47,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         products::endpoints(),
         orders::endpoints(),
         admin::endpoints(),
+        admin_payments::endpoints(),
         users::endpoints(),
         cards::endpoints(),
         admin_users::endpoints(),

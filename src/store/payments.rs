@@ -292,3 +292,44 @@ pub async fn list(
     );
     super::fetch_page(conn, &sql, &binds, filter.limit).await
 }
+
+/// A recorded mismatch: a PaymentIntent that could not pay its order.
+#[derive(Debug, Clone, FromRow)]
+pub struct MismatchRow {
+    pub id: String,
+    pub order_id: String,
+    pub payment_intent_id: String,
+    pub source: String,
+    pub reason: String,
+    pub detail: String,
+    pub at: String,
+}
+
+/// Newest first, keyset-paginated on (at, id); one order's when `order_id` is given.
+pub async fn mismatches(
+    conn: &mut Conn,
+    order_id: Option<&str>,
+    after: Option<&(String, String)>,
+    limit: i64,
+) -> sqlx::Result<(Vec<MismatchRow>, bool)> {
+    let mut conditions = vec!["1 = 1".to_string()];
+    let mut binds = Vec::new();
+    let mut next = |value: &str| {
+        binds.push(value.to_string());
+        format!("${}", binds.len())
+    };
+    if let Some(order_id) = order_id {
+        conditions.push(format!("order_id = {}", next(order_id)));
+    }
+    if let Some((at, id)) = after {
+        let (a, i) = (next(at), next(id));
+        conditions.push(format!("(at < {a} OR (at = {a} AND id < {i}))"));
+    }
+    let sql = format!(
+        "SELECT id, order_id, payment_intent_id, source, reason, detail, at \
+         FROM payment_mismatches WHERE {} ORDER BY at DESC, id DESC LIMIT {}",
+        conditions.join(" AND "),
+        limit + 1
+    );
+    super::fetch_page(conn, &sql, &binds, limit).await
+}

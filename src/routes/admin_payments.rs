@@ -1,0 +1,171 @@
+//! What operators look at when money and orders disagree: the webhook inbox
+//! and the recorded payment mismatches (scope `admin`). A mismatch with
+//! reason `order_not_payable` is money taken for an order that can no longer
+//! be paid: it needs a refund.
+
+use rocket::http::Method;
+use rocket::Route;
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use super::paging::{decode_cursor, pagination, parse_limit, CURSOR_PARAM, LIMIT_PARAM};
+use crate::auth::api_key::{Admin, Scoped};
+use crate::auth::Scope;
+use crate::db::Db;
+use crate::error::ApiResult;
+use crate::openapi::{schema, Access, Body, Endpoint, QueryParam};
+use crate::response::{ListEnvelope, Success};
+use crate::store::payments::MismatchRow;
+use crate::store::webhook_events::EventRow;
+use crate::store::{self};
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct WebhookEventView {
+    /// Stripe's event id (`evt_...`).
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub payment_intent_id: Option<String>,
+    pub order_id: Option<String>,
+    pub received_at: String,
+    /// null while unprocessed (Stripe was unreachable): a redelivery retries it.
+    pub processed_at: Option<String>,
+    /// What handling it did: `paid`, `already_paid`, `duplicate`, `foreign`,
+    /// `ignored`, `mismatch:<reason>`, `refund_applied`, ...
+    pub outcome: Option<String>,
+}
+
+impl From<EventRow> for WebhookEventView {
+    fn from(row: EventRow) -> Self {
+        WebhookEventView {
+            id: row.id,
+            kind: row.kind,
+            payment_intent_id: row.payment_intent_id,
+            order_id: row.order_id,
+            received_at: row.received_at,
+            processed_at: row.processed_at,
+            outcome: row.outcome,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct MismatchView {
+    pub id: String,
+    pub order_id: String,
+    pub payment_intent_id: String,
+    /// Who found it: `callback`, `webhook:evt_...`, `reconcile`, `api`.
+    pub source: String,
+    /// `amount_mismatch`, `currency_mismatch`, `metadata_mismatch` or `order_not_payable`.
+    pub reason: String,
+    pub detail: String,
+    pub at: String,
+}
+
+impl From<MismatchRow> for MismatchView {
+    fn from(row: MismatchRow) -> Self {
+        MismatchView {
+            id: row.id,
+            order_id: row.order_id,
+            payment_intent_id: row.payment_intent_id,
+            source: row.source,
+            reason: row.reason,
+            detail: row.detail,
+            at: row.at,
+        }
+    }
+}
+
+fn after(cursor: Option<&str>) -> ApiResult<Option<(String, String)>> {
+    cursor
+        .map(|c| decode_cursor(c, 2).map(|mut parts| (parts.remove(0), parts.remove(0))))
+        .transpose()
+}
+
+#[rocket::get("/api/v1/admin/webhook-events?<type>&<order_id>&<limit>&<cursor>")]
+async fn list_webhook_events(
+    _key: Scoped<Admin>,
+    db: &Db,
+    r#type: Option<&str>,
+    order_id: Option<&str>,
+    limit: Option<&str>,
+    cursor: Option<&str>,
+) -> ApiResult<Success<Vec<WebhookEventView>>> {
+    let limit = parse_limit(limit)?;
+    let after = after(cursor)?;
+    let mut conn = db.acquire().await?;
+    let (rows, has_more) =
+        store::webhook_events::list(&mut conn, r#type, order_id, after.as_ref(), limit).await?;
+    let page = pagination(limit, has_more, rows.last(), |e| {
+        vec![&e.received_at, &e.id]
+    });
+    let views = rows.into_iter().map(WebhookEventView::from).collect();
+    Ok(Success::paginated("webhook events", views, page))
+}
+
+#[rocket::get("/api/v1/admin/payment-mismatches?<order_id>&<limit>&<cursor>")]
+async fn list_mismatches(
+    _key: Scoped<Admin>,
+    db: &Db,
+    order_id: Option<&str>,
+    limit: Option<&str>,
+    cursor: Option<&str>,
+) -> ApiResult<Success<Vec<MismatchView>>> {
+    let limit = parse_limit(limit)?;
+    let after = after(cursor)?;
+    let mut conn = db.acquire().await?;
+    let (rows, has_more) =
+        store::payments::mismatches(&mut conn, order_id, after.as_ref(), limit).await?;
+    let page = pagination(limit, has_more, rows.last(), |m| vec![&m.at, &m.id]);
+    let views = rows.into_iter().map(MismatchView::from).collect();
+    Ok(Success::paginated("payment mismatches", views, page))
+}
+
+pub fn routes() -> Vec<Route> {
+    rocket::routes![list_webhook_events, list_mismatches]
+}
+
+const ORDER_PARAM: QueryParam = QueryParam {
+    name: "order_id",
+    description: "one order's entries",
+    schema: r#"{"type": "string"}"#,
+};
+
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![
+        Endpoint {
+            method: Method::Get,
+            path: "/api/v1/admin/webhook-events",
+            summary:
+                "The Stripe webhook inbox, newest first, with what handling each event did (admin)",
+            access: Access::ApiKey(Scope::Admin),
+            query: &[
+                QueryParam {
+                    name: "type",
+                    description: "Stripe event type, e.g. payment_intent.succeeded",
+                    schema: r#"{"type": "string"}"#,
+                },
+                ORDER_PARAM,
+                LIMIT_PARAM,
+                CURSOR_PARAM,
+            ],
+            body: Body::None,
+            response: Some(schema::<ListEnvelope<WebhookEventView>>),
+            success: &[200],
+            headers: &[],
+            errors: &[401, 403, 422, 503],
+        },
+        Endpoint {
+            method: Method::Get,
+            path: "/api/v1/admin/payment-mismatches",
+            summary: "PaymentIntents that could not pay their order, newest first (admin)",
+            access: Access::ApiKey(Scope::Admin),
+            query: &[ORDER_PARAM, LIMIT_PARAM, CURSOR_PARAM],
+            body: Body::None,
+            response: Some(schema::<ListEnvelope<MismatchView>>),
+            success: &[200],
+            headers: &[],
+            errors: &[401, 403, 422, 503],
+        },
+    ]
+}

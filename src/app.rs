@@ -12,7 +12,7 @@ use crate::checkout::sweep;
 use crate::config::{self, Settings};
 use crate::db::{self, Db};
 use crate::stripe::gateway::StripeGateway;
-use crate::{catchers, routes};
+use crate::{catchers, housekeeping, routes};
 
 pub fn build(figment: Figment) -> Rocket<Build> {
     rocket::custom(figment)
@@ -79,7 +79,7 @@ pub fn build(figment: Figment) -> Rocket<Build> {
                 }
             })
         }))
-        .attach(AdHoc::on_liftoff("reconcile sweep", |rocket| {
+        .attach(AdHoc::on_liftoff("background tasks", |rocket| {
             Box::pin(async move {
                 let (Some(settings), Some(gateway), Some(db)) = (
                     rocket.state::<Settings>(),
@@ -88,6 +88,11 @@ pub fn build(figment: Figment) -> Rocket<Build> {
                 ) else {
                     return;
                 };
+                rocket::tokio::spawn(housekeeping::run_periodically(
+                    (**db).clone(),
+                    settings.login_window_secs,
+                    rocket.shutdown(),
+                ));
                 if settings.reconcile_interval_secs == 0 {
                     return;
                 }

@@ -12,6 +12,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod housekeeping;
 pub mod idempotency;
 pub mod input;
 pub mod openapi;

@@ -8,7 +8,7 @@ use crate::checkout::{settle, stripe_error};
 use crate::db::DbPool;
 use crate::domain::OrderStatus;
 use crate::error::{ApiError, ApiResult};
-use crate::store::{self, orders::OrderRow, webhook_events::NewEvent, Conn};
+use crate::store::{self, orders::OrderRow, payments::AttemptRow, webhook_events::NewEvent, Conn};
 use crate::stripe::gateway::StripeGateway;
 use crate::stripe::types::{Event, PaymentIntent};
 use crate::stripe::webhook;
@@ -60,13 +60,16 @@ pub async fn receive(
         _ => object["payment_intent"].as_str(),
     };
     let mut conn = db.acquire().await?;
-    let order_id = match payment_intent_id {
-        Some(pi) => store::payments::by_payment_intent(&mut conn, pi)
-            .await?
-            .map(|a| a.order_id),
+    // Looked up once here and handed down: it tags the inbox row and tells
+    // the handlers whose PaymentIntent this is.
+    let attempt = match payment_intent_id {
+        Some(pi) => store::payments::by_payment_intent(&mut conn, pi).await?,
         None => None,
-    }
-    .or_else(|| object["metadata"]["order_id"].as_str().map(str::to_string));
+    };
+    let order_id = attempt
+        .as_ref()
+        .map(|a| a.order_id.clone())
+        .or_else(|| object["metadata"]["order_id"].as_str().map(str::to_string));
     let first = store::webhook_events::receive(
         &mut conn,
         &NewEvent {
@@ -88,9 +91,9 @@ pub async fn receive(
     let source = format!("webhook:{}", event.id);
     let outcome = match (event.kind.as_str(), payment_intent_id) {
         (kind, Some(pi)) if PAYMENT_INTENT_EVENTS.contains(&kind) => {
-            reconcile(db, gateway, pi, object, &source).await?
+            reconcile(db, gateway, pi, attempt, object, &source).await?
         }
-        ("charge.refunded", Some(pi)) => refund(db, gateway, pi, object, &source).await?,
+        ("charge.refunded", Some(pi)) => refund(db, gateway, pi, attempt, object, &source).await?,
         ("charge.dispute.created", _) => "recorded".to_string(),
         _ => "ignored".to_string(),
     };
@@ -106,8 +109,11 @@ pub async fn receive(
 /// current attempt. A PaymentIntent not in the attempts table is linked by its
 /// metadata when it names an attempt that never learned its id (orderpay
 /// crashed between Stripe's answer and its commit); otherwise it is foreign.
-async fn owner(conn: &mut Conn, pi: &PaymentIntent) -> ApiResult<Option<(OrderRow, bool)>> {
-    let mut attempt = store::payments::by_payment_intent(conn, &pi.id).await?;
+async fn owner(
+    conn: &mut Conn,
+    pi: &PaymentIntent,
+    mut attempt: Option<AttemptRow>,
+) -> ApiResult<Option<(OrderRow, bool)>> {
     if attempt.is_none() {
         let order_id = pi.metadata.get("order_id");
         let number = pi
@@ -140,14 +146,10 @@ async fn current(
     db: &DbPool,
     gateway: &StripeGateway,
     pi_id: &str,
+    attempt: Option<AttemptRow>,
     snapshot: &Value,
 ) -> ApiResult<Option<(PaymentIntent, OrderRow, bool)>> {
-    let mut conn = db.acquire().await?;
-    let recorded = store::payments::by_payment_intent(&mut conn, pi_id)
-        .await?
-        .is_some();
-    drop(conn);
-    if !recorded && !snapshot["metadata"]["order_id"].is_string() {
+    if attempt.is_none() && !snapshot["metadata"]["order_id"].is_string() {
         return Ok(None);
     }
     let pi = match gateway.client.retrieve_payment_intent(pi_id).await {
@@ -156,7 +158,7 @@ async fn current(
         Err(error) => return Err(stripe_error(error)),
     };
     let mut conn = db.acquire().await?;
-    Ok(owner(&mut conn, &pi)
+    Ok(owner(&mut conn, &pi, attempt)
         .await?
         .map(|(order, is_latest)| (pi, order, is_latest)))
 }
@@ -165,10 +167,11 @@ async fn reconcile(
     db: &DbPool,
     gateway: &StripeGateway,
     pi_id: &str,
+    attempt: Option<AttemptRow>,
     snapshot: &Value,
     source: &str,
 ) -> ApiResult<String> {
-    let Some((pi, order, is_latest)) = current(db, gateway, pi_id, snapshot).await? else {
+    let Some((pi, order, is_latest)) = current(db, gateway, pi_id, attempt, snapshot).await? else {
         return Ok("foreign".into());
     };
     let mut conn = db.acquire().await?;
@@ -181,11 +184,12 @@ async fn refund(
     db: &DbPool,
     gateway: &StripeGateway,
     pi_id: &str,
+    attempt: Option<AttemptRow>,
     snapshot: &Value,
     source: &str,
 ) -> ApiResult<String> {
     let cumulative = snapshot["amount_refunded"].as_i64().unwrap_or(0);
-    let Some((pi, order, is_latest)) = current(db, gateway, pi_id, snapshot).await? else {
+    let Some((pi, order, is_latest)) = current(db, gateway, pi_id, attempt, snapshot).await? else {
         return Ok("foreign".into());
     };
     let mut conn = db.acquire().await?;

@@ -31,3 +31,12 @@ pub async fn clear(conn: &mut Conn, email: &str, older_than: &str) -> sqlx::Resu
         .await?;
     Ok(())
 }
+
+/// Deletes failures older than the throttling window: they no longer count.
+pub async fn purge_before(conn: &mut Conn, before: &str) -> sqlx::Result<u64> {
+    let gone = sqlx::query("DELETE FROM login_failures WHERE at < $1")
+        .bind(before)
+        .execute(conn)
+        .await?;
+    Ok(gone.rows_affected())
+}

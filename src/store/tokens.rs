@@ -57,3 +57,14 @@ pub async fn revoke_all_for_user(conn: &mut Conn, user_id: &str, now: &str) -> s
     .await?;
     Ok(())
 }
+
+/// Deletes tokens that can never work again: expired, or revoked (logout,
+/// password change). Returns how many went.
+pub async fn purge_dead(conn: &mut Conn, now: &str) -> sqlx::Result<u64> {
+    let gone =
+        sqlx::query("DELETE FROM access_tokens WHERE expires_at <= $1 OR revoked_at IS NOT NULL")
+            .bind(now)
+            .execute(conn)
+            .await?;
+    Ok(gone.rows_affected())
+}

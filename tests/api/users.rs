@@ -394,3 +394,44 @@ db_test!(users_cannot_reach_each_other_but_admins_can, |app| {
         .await;
     assert_eq!(gone.status, Status::NotFound);
 });
+
+db_test!(housekeeping_purges_dead_tokens_and_stale_failures, |app| {
+    let (_, first) = app.register("keeper@example.com", "keeper-password").await;
+    let login = json!({"email": "keeper@example.com", "password": "keeper-password"}).to_string();
+    let second = app.post("/api/v1/users/login", None, &login).await.body["data"]["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let out = app
+        .send(
+            Method::Post,
+            "/api/v1/users/logout",
+            &[bearer(&first)],
+            None,
+        )
+        .await;
+    assert_eq!(out.status, Status::Ok);
+    let wrong = json!({"email": "keeper@example.com", "password": "wrong-password"}).to_string();
+    app.post("/api/v1/users/login", None, &wrong).await;
+    sqlx::query("INSERT INTO login_failures (id, email, at) VALUES ('old', 'x@example.com', '2000-01-01T00:00:00.000000Z')")
+        .execute(app.pool())
+        .await
+        .unwrap();
+
+    let db = orderpay::db::DbPool(app.pool().clone());
+    let purged = orderpay::housekeeping::purge(&db, 900).await.unwrap();
+    assert_eq!(
+        (purged.tokens, purged.login_failures),
+        (1, 1),
+        "the logged-out token and the old failure; the live token and the fresh failure stay"
+    );
+    let me = app
+        .send(Method::Get, "/api/v1/users/me", &[bearer(&second)], None)
+        .await;
+    assert_eq!(me.status, Status::Ok);
+    let (failures,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM login_failures")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    assert_eq!(failures, 1);
+});

@@ -23,7 +23,7 @@ use crate::views::CardView;
 #[serde(deny_unknown_fields)]
 pub struct SaveCardRequest {
     /// A Stripe PaymentMethod id (`pm_...`) made by Stripe.js; never a card number.
-    #[schemars(length(min = 4, max = 255))]
+    #[schemars(length(min = 4, max = 255), regex(pattern = r"^pm_[A-Za-z0-9_]+$"))]
     pub payment_method: String,
 }
 

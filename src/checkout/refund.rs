@@ -182,7 +182,7 @@ pub async fn send(db: &DbPool, gateway: &StripeGateway, row: RefundRow) -> ApiRe
             if status == refunds::SUCCEEDED {
                 // A lower bound of Stripe's cumulative total (refunds made
                 // outside orderpay arrive with charge.refunded), never lowered.
-                let total = refunds::succeeded_total(&mut tx, &row.order_id).await?;
+                let total = refunds::total(&mut tx, &row.order_id, refunds::SUCCEEDED).await?;
                 let source = format!("refund:{}", row.id);
                 store::orders::apply_refund(&mut tx, &row.order_id, total, &source).await?;
             }

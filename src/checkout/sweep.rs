@@ -103,6 +103,11 @@ async fn sweep_payments(
     for attempt in attempts {
         let pi_id = attempt.payment_intent_id.as_deref().unwrap_or_default();
         report.checked += 1;
+        // Marked before asking, whatever the answer: an attempt Stripe keeps
+        // failing on goes to the back of the line instead of filling every batch.
+        let mut conn = db.acquire().await?;
+        store::payments::mark_checked(&mut conn, &attempt.id).await?;
+        drop(conn);
         let outcome = match gateway.client.retrieve_payment_intent(pi_id).await {
             Ok(pi) => apply(db, &attempt, &pi).await,
             Err(error) => {
@@ -128,7 +133,6 @@ async fn apply(
     pi: &crate::stripe::types::PaymentIntent,
 ) -> ApiResult<String> {
     let mut conn = db.acquire().await?;
-    store::payments::mark_checked(&mut conn, &attempt.id).await?;
     let Some(order) = store::orders::get(&mut conn, &attempt.order_id).await? else {
         return Ok("no_order".into());
     };

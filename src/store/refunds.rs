@@ -84,13 +84,7 @@ pub async fn reserve(
     // Succeeded refunds are already in amount_refunded (which also counts
     // refunds made outside orderpay, from Stripe's own totals); pending ones
     // are reserved on top of it.
-    let (pending,): (i64,) = sqlx::query_as(
-        "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM refunds WHERE order_id = $1 AND status = $2",
-    )
-    .bind(new.order_id)
-    .bind(PENDING)
-    .fetch_one(&mut *tx)
-    .await?;
+    let pending = total(&mut tx, new.order_id, PENDING).await?;
     let remaining = (amount - refunded - pending).max(0);
     let wanted = new.amount.unwrap_or(remaining);
     if wanted <= 0 || wanted > remaining {
@@ -175,13 +169,14 @@ pub async fn settle(
     Ok(changed.rows_affected() == 1)
 }
 
-/// What orderpay's own refunds of the order have returned so far.
-pub async fn succeeded_total(conn: &mut Conn, order_id: &str) -> sqlx::Result<i64> {
+/// The sum of the order's refunds in `status` (minor units): what is
+/// reserved (pending) or what orderpay's refunds have returned (succeeded).
+pub async fn total(conn: &mut Conn, order_id: &str, status: &str) -> sqlx::Result<i64> {
     let (total,): (i64,) = sqlx::query_as(
         "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM refunds WHERE order_id = $1 AND status = $2",
     )
     .bind(order_id)
-    .bind(SUCCEEDED)
+    .bind(status)
     .fetch_one(conn)
     .await?;
     Ok(total)

@@ -190,3 +190,38 @@ db_test!(the_server_sweeps_on_its_own, |app| {
     let paid = wait_for_status(&app, &shop.order, "paid").await;
     assert_eq!(paid_entries(&paid)[0]["source"], "reconcile");
 });
+
+db_test!(
+    an_attempt_stripe_fails_on_goes_to_the_back_of_the_line,
+    |app| {
+        // One PaymentIntent per sweep: the one Stripe failed on must not take the
+        // next sweep's only place.
+        let url = app.database_url.clone();
+        let figment = test_figment(&url)
+            .merge(("reconcile_batch", 1))
+            .merge(("stripe.max_retries", 0));
+        let app = TestApp::start_with(app.backend, &url, figment).await;
+        let shop = Shop::new(&app).await;
+        hold_webhooks(&app, 0);
+        let first_pi = shop.payment_intent_id(&app, &shop.order).await;
+        let second = new_order(&app, &shop.token, "TEE-BLACK", 1).await;
+        let second_pi = shop.payment_intent_id(&app, &second).await;
+        pay_at_stripe(&app, &first_pi).await;
+        pay_at_stripe(&app, &second_pi).await;
+
+        app.sim.inject(FaultPlan {
+            fail_next: 1,
+            ..Default::default()
+        });
+        assert_eq!(sweep(&app).await["failed"], 1);
+        assert_eq!(sweep(&app).await["paid"], 1);
+        assert_eq!(
+            order(&app, &second).await["status"],
+            "paid",
+            "the other one's turn"
+        );
+        assert_eq!(order(&app, &shop.order).await["status"], "pending_payment");
+        assert_eq!(sweep(&app).await["paid"], 1);
+        assert_eq!(order(&app, &shop.order).await["status"], "paid");
+    }
+);

@@ -169,7 +169,13 @@ pub async fn send(db: &DbPool, gateway: &StripeGateway, row: RefundRow) -> ApiRe
         reason: row.reason.as_deref(),
         metadata: vec![("order_id", &row.order_id), ("refund_id", &row.id)],
     };
-    let answer = gateway.client.create_refund(&params, &key).await;
+    // Once Stripe has named the refund (it answered `pending`), asking about
+    // it is a read, safe at any age; before that, the create is re-sent with
+    // the row's own key.
+    let answer = match &row.stripe_refund_id {
+        Some(id) => gateway.client.retrieve_refund(id).await,
+        None => gateway.client.create_refund(&params, &key).await,
+    };
     let mut conn = db.acquire().await?;
     match answer {
         Ok(refund) => {

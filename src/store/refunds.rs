@@ -182,8 +182,11 @@ pub async fn total(conn: &mut Conn, order_id: &str, status: &str) -> sqlx::Resul
     Ok(total)
 }
 
-/// Pending refunds created between `created_after` and `created_before`
-/// (stored text timestamps): ones whose caller never learned Stripe's answer.
+/// Pending refunds created before `created_before` (stored text
+/// timestamps): ones whose caller never learned Stripe's answer, or that
+/// Stripe itself reported pending. Those Stripe never named are only
+/// returned if created after `created_after` (re-sending them is safe only
+/// while Stripe remembers their Idempotency-Key).
 pub async fn stale_pending(
     conn: &mut Conn,
     created_after: &str,
@@ -191,8 +194,9 @@ pub async fn stale_pending(
     limit: i64,
 ) -> sqlx::Result<Vec<RefundRow>> {
     sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM refunds WHERE status = $1 AND created_at > $2 AND created_at < $3 \
-         ORDER BY created_at, id LIMIT $4"
+        "SELECT {COLUMNS} FROM refunds WHERE status = $1 AND created_at < $3 \
+         AND (created_at > $2 OR stripe_refund_id IS NOT NULL) \
+         ORDER BY updated_at, id LIMIT $4"
     ))
     .bind(PENDING)
     .bind(created_after)

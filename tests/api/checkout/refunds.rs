@@ -329,3 +329,31 @@ db_test!(a_sweep_settles_refunds_whose_answer_was_lost, |app| {
     );
     assert_eq!(sweep_refunds(&app).await, 0);
 });
+
+db_test!(
+    a_refund_stripe_named_is_settled_by_reading_it_at_any_age,
+    |app| {
+        // Stripe answered `pending` (as it may for slower refunds): the sweep
+        // reads the refund by its id, which stays safe long after the
+        // Idempotency-Key is forgotten.
+        let paid = paid_order(&app).await;
+        let done = refund(
+            &app,
+            &paid.key,
+            &paid.shop.order,
+            Some(json!({"amount": "7.00"})),
+            None,
+        )
+        .await;
+        assert_eq!(done.status, Status::Created);
+        sqlx::query("UPDATE refunds SET status = 'pending'")
+            .execute(app.pool())
+            .await
+            .unwrap();
+        backdate_refunds(&app, 30).await;
+        assert_eq!(sweep_refunds(&app).await, 1);
+        let refunds = order(&app, &paid.shop.order).await["refunds"].clone();
+        assert_eq!(refunds[0]["status"], "succeeded");
+        assert_eq!(app.sim.refund_amounts(&paid.pi), vec![700]);
+    }
+);

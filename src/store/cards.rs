@@ -52,11 +52,14 @@ pub async fn save(conn: &mut Conn, card: &NewCard<'_>) -> sqlx::Result<(CardRow,
     .await?
     .rows_affected()
         == 1;
+    // Whichever unique key a concurrent save won on.
     let row = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM cards WHERE user_id = $1 AND stripe_payment_method_id = $2"
+        "SELECT {COLUMNS} FROM cards WHERE user_id = $1 \
+         AND (stripe_payment_method_id = $2 OR requested_as = $3) ORDER BY created_at LIMIT 1"
     ))
     .bind(card.user_id)
     .bind(card.stripe_payment_method_id)
+    .bind(card.requested_as)
     .fetch_optional(conn)
     .await?
     .ok_or(sqlx::Error::RowNotFound)?;

@@ -1,9 +1,12 @@
 //! Logging. orderpay logs through `tracing`; Rocket's `log` records are
 //! bridged into it, so one filter (`RUST_LOG`, default `info`) governs both.
 
-use tracing::{Level, Metadata};
+use std::fmt::Debug;
+
+use tracing::field::{Field, Visit};
+use tracing::{Event, Level, Metadata};
 use tracing_subscriber::filter::{filter_fn, FilterExt};
-use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::layer::{Context, Filter, SubscriberExt};
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{fmt, EnvFilter, Layer};
 
@@ -15,10 +18,100 @@ fn never_raw_requests(meta: &Metadata<'_>) -> bool {
     !(meta.target().starts_with("rocket::server") && *meta.level() > Level::INFO)
 }
 
-pub fn init() {
+/// Rocket reports a request no route matches ("No matching routes for PUT
+/// /x.") at ERROR, though it is the client's mistake and orderpay's catchers
+/// answer it with a 404 or 405 (Rocket's info-level request line stays). Those
+/// records are dropped so that ERROR means a failure of orderpay's own.
+struct NoClientErrorsAsErrors;
+
+const UNMATCHED: &str = "No matching routes";
+
+impl<S> Filter<S> for NoClientErrorsAsErrors {
+    fn enabled(&self, _: &Metadata<'_>, _: &Context<'_, S>) -> bool {
+        true
+    }
+
+    // By message alone: Rocket's records arrive through the `log` bridge,
+    // whose events carry the target "log" (fmt shows the original one).
+    fn event_enabled(&self, event: &Event<'_>, _: &Context<'_, S>) -> bool {
+        let mut message = MessageStart(false);
+        event.record(&mut message);
+        !message.0
+    }
+}
+
+/// Whether the event's message starts with [`UNMATCHED`].
+struct MessageStart(bool);
+
+impl Visit for MessageStart {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "message" {
+            self.0 = value.starts_with(UNMATCHED);
+        }
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn Debug) {
+        if field.name() == "message" {
+            self.0 = format!("{value:?}").starts_with(UNMATCHED);
+        }
+    }
+}
+
+fn layer<S, W>(writer: W) -> impl Layer<S>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    W: for<'w> fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
     let wanted = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let layer = fmt::layer()
-        .with_writer(std::io::stderr)
-        .with_filter(wanted.and(filter_fn(never_raw_requests)));
-    tracing_subscriber::registry().with(layer).init();
+    fmt::layer().with_writer(writer).with_filter(
+        wanted
+            .and(filter_fn(never_raw_requests))
+            .and(NoClientErrorsAsErrors),
+    )
+}
+
+pub fn init() {
+    tracing_subscriber::registry()
+        .with(layer(std::io::stderr))
+        .init();
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn unmatched_routes_are_not_logged_as_errors_but_real_errors_are() {
+        let captured = Captured::default();
+        let sink = captured.clone();
+        let subscriber = tracing_subscriber::registry().with(layer(move || sink.clone()));
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::error!(target: "rocket::server::_", "No matching routes for PUT /api/v1/x.");
+            // What Rocket's `log` records look like once bridged.
+            tracing::error!(target: "log", "No matching routes for GET /nope.");
+            tracing::error!(target: "rocket::server::_", "Handler panicked.");
+            tracing::error!(target: "orderpay::checkout", "the database went away");
+            tracing::info!(target: "rocket::server", "PUT /api/v1/x:");
+        });
+        let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        assert!(!text.contains("No matching routes"), "{text}");
+        assert!(text.contains("Handler panicked."), "{text}");
+        assert!(text.contains("the database went away"), "{text}");
+        assert!(text.contains("PUT /api/v1/x:"), "{text}");
+    }
 }

@@ -225,3 +225,24 @@ db_test!(
         assert_eq!(order(&app, &shop.order).await["status"], "paid");
     }
 );
+
+db_test!(sweeps_callbacks_and_webhooks_racing_pay_once, |app| {
+    // Every path that can mark the order paid, at once and repeatedly: each
+    // webhook delivered three times in shuffled order, two callbacks and two
+    // sweeps. One paid step, whoever wins.
+    let shop = Shop::new(&app).await;
+    hold_webhooks(&app, 2);
+    let pi = shop.payment_intent_id(&app, &shop.order).await;
+    pay_at_stripe(&app, &pi).await;
+    rocket::tokio::join!(
+        app.sim.webhooks.release(ReleaseOrder::Shuffle),
+        shop.callback(&app, &shop.order),
+        sweep(&app),
+        shop.callback(&app, &shop.order),
+        sweep(&app),
+    );
+    settle_webhooks(&app).await;
+    let paid = order(&app, &shop.order).await;
+    assert_eq!(paid["status"], "paid");
+    assert_eq!(paid_entries(&paid).len(), 1, "{:?}", paid["history"]);
+});

@@ -215,3 +215,33 @@ pub async fn stored_events(app: &TestApp) -> i64 {
         .unwrap();
     n
 }
+
+/// Runs one reconciliation sweep through the admin route; its report.
+pub async fn sweep(app: &TestApp) -> Value {
+    let reply = app
+        .send(
+            Method::Post,
+            "/api/v1/admin/reconcile",
+            &[api_key(&app.admin_key)],
+            None,
+        )
+        .await;
+    assert_eq!(reply.status, Status::Ok, "{:?}", reply.body);
+    reply.body["data"].clone()
+}
+
+/// Someone changes the PaymentIntent's amount at Stripe (to 1.00) before the
+/// customer pays: whatever pays it then does not match the order.
+pub async fn tamper_amount(app: &TestApp, pi: &str) {
+    stripe_side(app)
+        .update_payment_intent(
+            pi,
+            &orderpay::stripe::api::PaymentIntentUpdate {
+                amount: Some(100),
+                ..Default::default()
+            },
+            &orderpay::stripe::IdempotencyKey::new(format!("tamper-{pi}")).unwrap(),
+        )
+        .await
+        .unwrap();
+}

@@ -1,7 +1,5 @@
 //! What operators see: the webhook inbox and the recorded mismatches.
 
-use orderpay::stripe::api::PaymentIntentUpdate;
-use orderpay::stripe::IdempotencyKey;
 use rocket::http::Status;
 
 use super::*;
@@ -58,17 +56,7 @@ db_test!(mismatches_are_listed_for_operators, |app| {
     let shop = Shop::new(&app).await;
     hold_webhooks(&app, 0);
     let pi = shop.payment_intent_id(&app, &shop.order).await;
-    stripe_side(&app)
-        .update_payment_intent(
-            &pi,
-            &PaymentIntentUpdate {
-                amount: Some(100),
-                ..Default::default()
-            },
-            &IdempotencyKey::new("tamper-ops").unwrap(),
-        )
-        .await
-        .unwrap();
+    tamper_amount(&app, &pi).await;
     shop.confirm(&app, &shop.order, "pm_card_visa").await;
     let refused = shop.callback(&app, &shop.order).await;
     assert_eq!(refused.code(), "amount_mismatch");

@@ -219,18 +219,7 @@ db_test!(a_payment_intent_that_does_not_match_does_not_pay, |app| {
     hold_webhooks(&app, 0);
     let stripe = stripe_side(&app);
     let pi = shop.payment_intent_id(&app, &shop.order).await;
-    // Someone changes the amount at Stripe before the customer pays.
-    stripe
-        .update_payment_intent(
-            &pi,
-            &PaymentIntentUpdate {
-                amount: Some(100),
-                ..Default::default()
-            },
-            &IdempotencyKey::new("tamper-1").unwrap(),
-        )
-        .await
-        .unwrap();
+    tamper_amount(&app, &pi).await;
     shop.confirm(&app, &shop.order, "pm_card_visa").await;
     let reply = shop.callback(&app, &shop.order).await;
     assert_eq!(

@@ -2,10 +2,9 @@
 //! neither the webhook nor the callback ever arrives, and sweeping again, or
 //! the late webhook, changes nothing.
 
-use orderpay::stripe::api::{ConfirmParams, PaymentIntentUpdate};
+use orderpay::stripe::api::ConfirmParams;
 use orderpay::stripe::sim::webhooks::ReleaseOrder;
 use orderpay::stripe::IdempotencyKey;
-use rocket::http::{Method, Status};
 
 use super::*;
 use crate::db_test;
@@ -25,19 +24,6 @@ async fn pay_at_stripe(app: &TestApp, pi: &str) {
         .await
         .unwrap();
     assert_eq!(paid.status.as_str(), "succeeded");
-}
-
-async fn sweep(app: &TestApp) -> Value {
-    let reply = app
-        .send(
-            Method::Post,
-            "/api/v1/admin/reconcile",
-            &[api_key(&app.admin_key)],
-            None,
-        )
-        .await;
-    assert_eq!(reply.status, Status::Ok, "{:?}", reply.body);
-    reply.body["data"].clone()
 }
 
 fn sources(order: &Value) -> Vec<String> {
@@ -126,17 +112,7 @@ db_test!(
         let shop = Shop::new(&app).await;
         hold_webhooks(&app, 0);
         let pi = shop.payment_intent_id(&app, &shop.order).await;
-        stripe_side(&app)
-            .update_payment_intent(
-                &pi,
-                &PaymentIntentUpdate {
-                    amount: Some(100),
-                    ..Default::default()
-                },
-                &IdempotencyKey::new("tamper-sweep").unwrap(),
-            )
-            .await
-            .unwrap();
+        tamper_amount(&app, &pi).await;
         pay_at_stripe(&app, &pi).await;
         for _ in 0..2 {
             let report = sweep(&app).await;

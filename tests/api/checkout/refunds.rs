@@ -271,16 +271,7 @@ async fn futures_join(app: &TestApp, key: &str, order_id: &str, n: usize) -> Vec
 }
 
 async fn sweep_refunds(app: &TestApp) -> u64 {
-    let reply = app
-        .send(
-            Method::Post,
-            "/api/v1/admin/reconcile",
-            &[api_key(&app.admin_key)],
-            None,
-        )
-        .await;
-    assert_eq!(reply.status, Status::Ok, "{:?}", reply.body);
-    reply.body["data"]["refunds_settled"].as_u64().unwrap()
+    sweep(app).await["refunds_settled"].as_u64().unwrap()
 }
 
 async fn backdate_refunds(app: &TestApp, hours: i64) {

@@ -62,7 +62,7 @@ pub async fn list(
     let (filter, binds) = match after {
         Some((created_at, id)) => (
             "WHERE created_at > $1 OR (created_at = $1 AND id > $2)",
-            vec![created_at, id],
+            vec![created_at.to_string(), id.to_string()],
         ),
         None => ("", vec![]),
     };
@@ -70,14 +70,7 @@ pub async fn list(
         "SELECT {COLUMNS} FROM users {filter} ORDER BY created_at, id LIMIT {}",
         limit + 1
     );
-    let mut query = sqlx::query_as::<_, UserRow>(&sql);
-    for value in binds {
-        query = query.bind(value);
-    }
-    let mut rows = query.fetch_all(conn).await?;
-    let has_more = rows.len() as i64 > limit;
-    rows.truncate(limit as usize);
-    Ok((rows, has_more))
+    super::fetch_page(conn, &sql, &binds, limit).await
 }
 
 /// Writes name, email and password hash as given. `Ok(false)` when the email

@@ -8,7 +8,7 @@ use rocket::Route;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use super::paging::{decode_cursor, pagination, parse_limit, CURSOR_PARAM, LIMIT_PARAM};
+use super::paging::{pagination, parse_limit, position_after, CURSOR_PARAM, LIMIT_PARAM};
 use crate::auth::api_key::{Admin, Scoped};
 use crate::auth::Scope;
 use crate::db::Db;
@@ -76,12 +76,6 @@ impl From<MismatchRow> for MismatchView {
     }
 }
 
-fn after(cursor: Option<&str>) -> ApiResult<Option<(String, String)>> {
-    cursor
-        .map(|c| decode_cursor(c, 2).map(|mut parts| (parts.remove(0), parts.remove(0))))
-        .transpose()
-}
-
 #[rocket::get("/api/v1/admin/webhook-events?<type>&<order_id>&<limit>&<cursor>")]
 async fn list_webhook_events(
     _key: Scoped<Admin>,
@@ -92,7 +86,7 @@ async fn list_webhook_events(
     cursor: Option<&str>,
 ) -> ApiResult<Success<Vec<WebhookEventView>>> {
     let limit = parse_limit(limit)?;
-    let after = after(cursor)?;
+    let after = position_after(cursor)?;
     let mut conn = db.acquire().await?;
     let (rows, has_more) =
         store::webhook_events::list(&mut conn, r#type, order_id, after.as_ref(), limit).await?;
@@ -112,7 +106,7 @@ async fn list_mismatches(
     cursor: Option<&str>,
 ) -> ApiResult<Success<Vec<MismatchView>>> {
     let limit = parse_limit(limit)?;
-    let after = after(cursor)?;
+    let after = position_after(cursor)?;
     let mut conn = db.acquire().await?;
     let (rows, has_more) =
         store::payments::mismatches(&mut conn, order_id, after.as_ref(), limit).await?;

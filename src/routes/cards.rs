@@ -6,7 +6,7 @@ use rocket::{Route, State};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::paging::{decode_cursor, pagination, parse_limit, CURSOR_PARAM, LIMIT_PARAM};
+use super::paging::{pagination, parse_limit, position_after, CURSOR_PARAM, LIMIT_PARAM};
 use crate::auth::User;
 use crate::body::JsonBody;
 use crate::checkout::cards;
@@ -51,9 +51,7 @@ async fn list_cards(
     cursor: Option<&str>,
 ) -> ApiResult<Success<Vec<CardView>>> {
     let limit = parse_limit(limit)?;
-    let after = cursor
-        .map(|c| decode_cursor(c, 2).map(|mut parts| (parts.remove(0), parts.remove(0))))
-        .transpose()?;
+    let after = position_after(cursor)?;
     let mut conn = db.acquire().await?;
     let (rows, has_more) =
         store::cards::list(&mut conn, &user.row.id, after.as_ref(), limit).await?;

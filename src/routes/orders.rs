@@ -5,7 +5,7 @@ use rocket::Route;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::paging::{decode_cursor, pagination, parse_limit, CURSOR_PARAM, LIMIT_PARAM};
+use super::paging::{pagination, parse_limit, position_after, CURSOR_PARAM, LIMIT_PARAM};
 use crate::auth::Caller;
 use crate::body::JsonBody;
 use crate::db::Db;
@@ -222,9 +222,7 @@ async fn list_orders(
         .transpose()?;
     let currency = currency.map(currency_param).transpose()?;
     let limit = parse_limit(limit)?;
-    let after = cursor
-        .map(|c| decode_cursor(c, 2).map(|mut parts| (parts.remove(0), parts.remove(0))))
-        .transpose()?;
+    let after = position_after(cursor)?;
     let filter = ListFilter {
         status,
         currency: currency.map(|c| c.code().to_string()),

@@ -56,6 +56,14 @@ pub fn encode_cursor(parts: &[&str]) -> String {
     hex::encode(parts.join("\n"))
 }
 
+/// The (sort key, id) position a listing's `cursor` names: where the next
+/// page starts.
+pub fn position_after(cursor: Option<&str>) -> ApiResult<Option<(String, String)>> {
+    cursor
+        .map(|c| decode_cursor(c, 2).map(|mut parts| (parts.remove(0), parts.remove(0))))
+        .transpose()
+}
+
 pub fn decode_cursor(raw: &str, parts: usize) -> ApiResult<Vec<String>> {
     let invalid = || {
         ApiError::invalid_field(

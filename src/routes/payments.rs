@@ -6,7 +6,7 @@ use rocket::http::Method;
 use rocket::Route;
 
 use super::orders::currency_param;
-use super::paging::{decode_cursor, pagination, parse_limit, CURSOR_PARAM, LIMIT_PARAM};
+use super::paging::{pagination, parse_limit, position_after, CURSOR_PARAM, LIMIT_PARAM};
 use crate::auth::api_key::{PaymentsRead, Scoped};
 use crate::auth::Scope;
 use crate::db::{timestamp_text, Db};
@@ -95,9 +95,7 @@ async fn list_payments(
         since: since.map(|raw| time_param("since", raw)).transpose()?,
         until: until.map(|raw| time_param("until", raw)).transpose()?,
         order_id: order_id.map(str::to_string),
-        after: cursor
-            .map(|c| decode_cursor(c, 2).map(|mut parts| (parts.remove(0), parts.remove(0))))
-            .transpose()?,
+        after: position_after(cursor)?,
         limit: parse_limit(limit)?,
     };
     let mut conn = db.acquire().await?;

@@ -9,6 +9,7 @@ pub mod intent;
 pub mod line_items;
 pub mod refund;
 pub mod settle;
+pub mod stray;
 pub mod sweep;
 pub mod webhook;
 

@@ -4,7 +4,7 @@
 //! same path as the callback), so duplicates and any order of arrival end in
 //! the same state: the latest truth, applied through forward-only transitions.
 
-use crate::checkout::{settle, stripe_error};
+use crate::checkout::{stray, stripe_error};
 use crate::db::DbPool;
 use crate::domain::OrderStatus;
 use crate::error::{ApiError, ApiResult};
@@ -174,12 +174,14 @@ async fn reconcile(
     let Some((pi, order, is_latest)) = current(db, gateway, pi_id, attempt, snapshot).await? else {
         return Ok("foreign".into());
     };
-    let mut conn = db.acquire().await?;
-    settle::reconcile(&mut conn, &order, &pi, is_latest, source).await
+    stray::apply(db, gateway, &order, &pi, is_latest, source).await
 }
 
 /// A refund only applies to a paid order: if its payment has not been
-/// recorded yet (events out of order), it is settled first.
+/// recorded yet (events out of order), it is settled first. Only a refund of
+/// the PaymentIntent that paid the order changes it: refunding a stray
+/// payment (a duplicate, money for a canceled order) gives back money the
+/// order never counted.
 async fn refund(
     db: &DbPool,
     gateway: &StripeGateway,
@@ -192,13 +194,19 @@ async fn refund(
     let Some((pi, order, is_latest)) = current(db, gateway, pi_id, attempt, snapshot).await? else {
         return Ok("foreign".into());
     };
-    let mut conn = db.acquire().await?;
     if order
         .status
         .parse::<OrderStatus>()
         .is_ok_and(OrderStatus::is_payable)
     {
-        settle::reconcile(&mut conn, &order, &pi, is_latest, source).await?;
+        stray::apply(db, gateway, &order, &pi, is_latest, source).await?;
+    }
+    let mut conn = db.acquire().await?;
+    let paid_by = store::orders::get(&mut conn, &order.id)
+        .await?
+        .and_then(|o| o.paid_payment_intent_id);
+    if paid_by.as_deref() != Some(pi.id.as_str()) {
+        return Ok("refund_of_other_payment".into());
     }
     Ok(
         if store::orders::apply_refund(&mut conn, &order.id, cumulative, source).await? {

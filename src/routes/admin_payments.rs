@@ -56,10 +56,18 @@ pub struct MismatchView {
     pub payment_intent_id: String,
     /// Who found it: `callback`, `webhook:evt_...`, `reconcile`, `api`.
     pub source: String,
-    /// `amount_mismatch`, `currency_mismatch`, `metadata_mismatch` or `order_not_payable`.
+    /// `amount_mismatch`, `currency_mismatch`, `metadata_mismatch`,
+    /// `order_not_payable` (money for a canceled order) or `duplicate_payment`
+    /// (a second PaymentIntent paid an order that was already paid).
     pub reason: String,
     pub detail: String,
     pub at: String,
+    /// For money taken that cannot pay the order: `refunded` or `pending`
+    /// (refunded automatically), `not_refunded` (automatic refunds are off:
+    /// an operator decides), absent while the refund is still to be made.
+    pub refund_status: Option<String>,
+    /// The Stripe refund (`re_...`) that gave the money back, when known.
+    pub stripe_refund_id: Option<String>,
 }
 
 impl From<MismatchRow> for MismatchView {
@@ -72,6 +80,8 @@ impl From<MismatchRow> for MismatchView {
             reason: row.reason,
             detail: row.detail,
             at: row.at,
+            refund_status: row.refund_status,
+            stripe_refund_id: row.stripe_refund_id,
         }
     }
 }

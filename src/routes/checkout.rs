@@ -10,7 +10,7 @@ use super::orders::order_view;
 use crate::auth::api_key::{PaymentsCallback, Scoped};
 use crate::auth::{Caller, CheckoutCaller, Scope};
 use crate::body::{JsonBody, OptionalJsonBody};
-use crate::checkout::{cancel, confirm, intent, line_items, settle, stripe_error};
+use crate::checkout::{cancel, confirm, intent, line_items, settle, stray, stripe_error};
 use crate::db::Db;
 use crate::domain::OrderStatus;
 use crate::error::{ApiError, ApiResult};
@@ -184,9 +184,14 @@ async fn payment_callback(
         .await
         .map_err(stripe_error)?;
     let mut conn = db.acquire().await?;
-    if let Err(mismatch) = settle::mark_paid(&mut conn, &order, &pi, "callback").await? {
+    let settled = settle::mark_paid(&mut conn, &order, &pi, "callback").await?;
+    drop(conn);
+    let is_latest = attempts.last().and_then(|a| a.payment_intent_id.as_deref()) == Some(&pi.id);
+    stray::contain(db, stripe, &order.id, &pi, is_latest, "callback").await?;
+    if let Err(mismatch) = settled {
         return Err(ApiError::conflict(mismatch.code, mismatch.message));
     }
+    let mut conn = db.acquire().await?;
     let view = order_view(&mut conn, &order.id)
         .await?
         .ok_or_else(|| ApiError::not_found("order"))?;

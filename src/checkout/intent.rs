@@ -161,6 +161,43 @@ async fn link(
     Ok(current)
 }
 
+/// Replaced attempts whose PaymentIntent was not last seen canceled or
+/// succeeded (their cancel at Stripe failed, or was never reported back):
+/// made unable to take money before another PaymentIntent is handed out, so
+/// at most one PaymentIntent of the order can be paid at any time. True when
+/// any was looked at (the order may have changed).
+async fn retire_replaced(
+    db: &DbPool,
+    gateway: &StripeGateway,
+    order: &OrderRow,
+    attempts: &[AttemptRow],
+) -> ApiResult<bool> {
+    let Some((_, replaced)) = attempts.split_last() else {
+        return Ok(false);
+    };
+    let mut looked = false;
+    for attempt in replaced {
+        let Some(pi_id) = &attempt.payment_intent_id else {
+            continue;
+        };
+        if attempt
+            .status
+            .as_deref()
+            .is_some_and(|s| store::payments::FINAL_STATUSES.contains(&s))
+        {
+            continue;
+        }
+        let pi = gateway
+            .client
+            .retrieve_payment_intent(pi_id)
+            .await
+            .map_err(stripe_error)?;
+        stray::apply(db, gateway, order, &pi, false, "api").await?;
+        looked = true;
+    }
+    Ok(looked)
+}
+
 pub async fn ensure(
     db: &DbPool,
     gateway: &StripeGateway,
@@ -173,11 +210,21 @@ pub async fn ensure(
     let mut conn = db.acquire().await?;
     let items = store::orders::items(&mut conn, std::slice::from_ref(&order.id)).await?;
     let items = line_items::from_items(&items, &order.currency);
-    let latest = store::payments::latest(&mut conn, &order.id).await?;
+    let attempts = store::payments::for_order(&mut conn, &order.id).await?;
     drop(conn);
+    if retire_replaced(db, gateway, order, &attempts).await? {
+        // A replaced PaymentIntent turned out to have paid the order.
+        let mut conn = db.acquire().await?;
+        if let Some(current) = store::orders::get(&mut conn, &order.id).await? {
+            if !is_payable(&current) {
+                return Err(not_payable(&current));
+            }
+        }
+    }
+    let latest = attempts.last();
     let customer = ensure_customer(db, gateway, user).await?;
     let receipt_email = order.email.clone().unwrap_or_else(|| user.email.clone());
-    let mut next_attempt = match &latest {
+    let mut next_attempt = match latest {
         None => 1,
         // Stripe would replay that attempt's unknown answer for its key: use
         // what it made, if anything, or start a new attempt.

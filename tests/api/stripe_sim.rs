@@ -93,7 +93,11 @@ async fn paid_intent(handle: &SimHandle, amount: i64, name: &str) -> (String, St
         .await
         .unwrap();
     let paid = stripe
-        .confirm_payment_intent(&pi.id, &ConfirmParams::default(), &key(&format!("{name}-pay")))
+        .confirm_payment_intent(
+            &pi.id,
+            &ConfirmParams::default(),
+            &key(&format!("{name}-pay")),
+        )
         .await
         .unwrap();
     assert_eq!(paid.status, PaymentIntentStatus::Succeeded);
@@ -124,16 +128,23 @@ fn the_simulators_currency_table_agrees_with_orderpays() {
                     }
                 };
                 let pairs = [
-                    ("exponent", i64::from(sim.exponent), i64::from(ours.exponent())),
+                    (
+                        "exponent",
+                        i64::from(sim.exponent),
+                        i64::from(ours.exponent()),
+                    ),
                     ("charge step", sim.charge_step, ours.charge_step()),
-                    ("minimum", sim.minimum.unwrap_or(0), ours.minimum_charge().unwrap_or(0)),
+                    (
+                        "minimum",
+                        sim.minimum.unwrap_or(0),
+                        ours.minimum_charge().unwrap_or(0),
+                    ),
                     ("maximum", sim.maximum, MAX_MINOR_AMOUNT),
                 ];
                 for (what, sim, ours) in pairs {
                     if sim != ours {
-                        disagreements.push(format!(
-                            "{code}: {what}: simulator {sim}, orderpay {ours}"
-                        ));
+                        disagreements
+                            .push(format!("{code}: {what}: simulator {sim}, orderpay {ours}"));
                     }
                 }
             }
@@ -163,19 +174,36 @@ async fn amounts_that_break_the_currency_rules_are_refused_with_stripes_codes() 
         ("99999999", "usd", None),
         ("100000000", "usd", Some("amount_too_large")),
     ] {
-        let answer = v1(&handle, "POST", "payment_intents", pi_form(amount, currency), None).await;
+        let answer = v1(
+            &handle,
+            "POST",
+            "payment_intents",
+            pi_form(amount, currency),
+            None,
+        )
+        .await;
         match code {
             None => assert_eq!(answer.status, 200, "{amount} {currency}: {}", answer.body),
             Some(code) => {
                 assert_eq!(answer.status, 400, "{amount} {currency}");
                 let error = &answer.body["error"];
-                assert_eq!(error["type"], "invalid_request_error", "{amount} {currency}");
+                assert_eq!(
+                    error["type"], "invalid_request_error",
+                    "{amount} {currency}"
+                );
                 assert_eq!(error["code"], code, "{amount} {currency}");
                 assert_eq!(error["param"], "amount", "{amount} {currency}");
             }
         }
     }
-    let upper = v1(&handle, "POST", "payment_intents", pi_form("500", "USD"), None).await;
+    let upper = v1(
+        &handle,
+        "POST",
+        "payment_intents",
+        pi_form("500", "USD"),
+        None,
+    )
+    .await;
     assert_eq!(
         (upper.status, upper.body["error"]["param"].as_str()),
         (400, Some("currency"))
@@ -187,24 +215,59 @@ async fn a_500_inside_execution_is_applied_saved_and_replayed_for_its_key() {
     let handle = simulator(WebhookSettings::default()).await;
     let (status, _) = control(&handle, "faults", Some(json!({"fail_inside_next": 1}))).await;
     assert_eq!(status, 200);
-    let first = v1(&handle, "POST", "payment_intents", pi_form("1000", "usd"), Some("k-500")).await;
+    let first = v1(
+        &handle,
+        "POST",
+        "payment_intents",
+        pi_form("1000", "usd"),
+        Some("k-500"),
+    )
+    .await;
     assert_eq!(first.status, 500);
     assert_eq!(first.body["error"]["type"], "api_error");
     assert_eq!(handle.sim.payment_intent_count(), 1, "the call was applied");
 
-    let retry = v1(&handle, "POST", "payment_intents", pi_form("1000", "usd"), Some("k-500")).await;
+    let retry = v1(
+        &handle,
+        "POST",
+        "payment_intents",
+        pi_form("1000", "usd"),
+        Some("k-500"),
+    )
+    .await;
     assert_eq!((retry.status, retry.replayed), (500, true));
     assert_eq!(retry.body, first.body, "the saved 500 is replayed");
     assert_eq!(handle.sim.payment_intent_count(), 1);
 
-    let other = v1(&handle, "POST", "payment_intents", pi_form("2000", "usd"), Some("k-500")).await;
+    let other = v1(
+        &handle,
+        "POST",
+        "payment_intents",
+        pi_form("2000", "usd"),
+        Some("k-500"),
+    )
+    .await;
     assert_eq!(other.status, 400);
     assert_eq!(other.body["error"]["type"], "idempotency_error");
 
     // A validation failure never began executing: not saved, the key is free.
-    let invalid = v1(&handle, "POST", "payment_intents", pi_form("1", "usd"), Some("k-free")).await;
+    let invalid = v1(
+        &handle,
+        "POST",
+        "payment_intents",
+        pi_form("1", "usd"),
+        Some("k-free"),
+    )
+    .await;
     assert_eq!(invalid.status, 400);
-    let fixed = v1(&handle, "POST", "payment_intents", pi_form("1000", "usd"), Some("k-free")).await;
+    let fixed = v1(
+        &handle,
+        "POST",
+        "payment_intents",
+        pi_form("1000", "usd"),
+        Some("k-free"),
+    )
+    .await;
     assert_eq!((fixed.status, fixed.replayed), (200, false));
 }
 
@@ -213,8 +276,12 @@ async fn idempotency_keys_expire_after_24_hours_on_the_simulators_clock() {
     let handle = simulator(WebhookSettings::default()).await;
     let create = || pi_form("1000", "usd");
     let first = v1(&handle, "POST", "payment_intents", create(), Some("k-day")).await;
-    let reply = reqwest::get(format!("{}/_sim/clock", handle.base_url)).await.unwrap();
-    let started = reply.json::<Value>().await.unwrap()["now"].as_i64().unwrap();
+    let reply = reqwest::get(format!("{}/_sim/clock", handle.base_url))
+        .await
+        .unwrap();
+    let started = reply.json::<Value>().await.unwrap()["now"]
+        .as_i64()
+        .unwrap();
 
     let (_, moved) = control(&handle, "clock", Some(json!({"advance_secs": 86_000}))).await;
     assert!(moved["now"].as_i64().unwrap() >= started + 86_000);
@@ -238,7 +305,12 @@ async fn idempotency_keys_expire_after_24_hours_on_the_simulators_clock() {
 async fn drop_all_loses_every_retry_until_the_plan_is_replaced() {
     let handle = simulator(WebhookSettings::default()).await;
     let stripe = client(&handle, 200, 3);
-    control(&handle, "faults", Some(json!({"drop_all": true, "delay_ms": 400}))).await;
+    control(
+        &handle,
+        "faults",
+        Some(json!({"drop_all": true, "delay_ms": 400})),
+    )
+    .await;
     let params = PaymentIntentParams {
         amount: 1000,
         currency: "usd",
@@ -248,10 +320,17 @@ async fn drop_all_loses_every_retry_until_the_plan_is_replaced() {
         Err(StripeError::Timeout) => {}
         other => panic!("every attempt should time out: {other:?}"),
     }
-    assert_eq!(handle.sim.payment_intent_count(), 1, "applied once, answered never");
+    assert_eq!(
+        handle.sim.payment_intent_count(),
+        1,
+        "applied once, answered never"
+    );
 
     control(&handle, "faults", Some(json!({}))).await;
-    let found = stripe.create_payment_intent(&params, &key("k-lost")).await.unwrap();
+    let found = stripe
+        .create_payment_intent(&params, &key("k-lost"))
+        .await
+        .unwrap();
     assert_eq!(handle.sim.payment_intent_count(), 1);
     assert_eq!(found.amount, 1000);
 }
@@ -276,7 +355,11 @@ async fn processing_payments_later_succeed_or_fail_and_cannot_be_canceled() {
             .await
             .unwrap();
         let confirmed = stripe
-            .confirm_payment_intent(&pi.id, &ConfirmParams::default(), &key(&format!("proc-c{n}")))
+            .confirm_payment_intent(
+                &pi.id,
+                &ConfirmParams::default(),
+                &key(&format!("proc-c{n}")),
+            )
             .await
             .unwrap();
         let expected = if n < 2 {
@@ -287,8 +370,13 @@ async fn processing_payments_later_succeed_or_fail_and_cannot_be_canceled() {
         assert_eq!(confirmed.status, expected, "confirmation {n}");
         ids.push(pi.id);
     }
-    match stripe.cancel_payment_intent(&ids[0], &key("proc-cancel")).await {
-        Err(StripeError::InvalidRequest { status: 400, code, .. }) => {
+    match stripe
+        .cancel_payment_intent(&ids[0], &key("proc-cancel"))
+        .await
+    {
+        Err(StripeError::InvalidRequest {
+            status: 400, code, ..
+        }) => {
             assert_eq!(code.as_deref(), Some("payment_intent_unexpected_state"))
         }
         other => panic!("cancel from processing: {other:?}"),
@@ -300,16 +388,26 @@ async fn processing_payments_later_succeed_or_fail_and_cannot_be_canceled() {
     assert_eq!(pi["amount_received"], 2500);
     assert_eq!(
         event_types(&handle, &ids[0]),
-        ["payment_intent.created", "payment_intent.processing", "payment_intent.succeeded"]
+        [
+            "payment_intent.created",
+            "payment_intent.processing",
+            "payment_intent.succeeded"
+        ]
     );
     let (status, pi) = control(&handle, &path(&ids[1]), Some(json!({"action": "fail"}))).await;
-    assert_eq!((status, pi["status"].as_str()), (200, Some("requires_payment_method")));
+    assert_eq!(
+        (status, pi["status"].as_str()),
+        (200, Some("requires_payment_method"))
+    );
     assert_eq!(pi["last_payment_error"]["code"], "card_declined");
     assert_eq!(
         event_types(&handle, &ids[1]).last().map(String::as_str),
         Some("payment_intent.payment_failed")
     );
-    match stripe.cancel_payment_intent(&ids[2], &key("paid-cancel")).await {
+    match stripe
+        .cancel_payment_intent(&ids[2], &key("paid-cancel"))
+        .await
+    {
         Err(StripeError::InvalidRequest { code, .. }) => {
             assert_eq!(code.as_deref(), Some("payment_intent_unexpected_state"))
         }
@@ -317,7 +415,14 @@ async fn processing_payments_later_succeed_or_fail_and_cannot_be_canceled() {
     }
 
     // `start` sends a payable PaymentIntent into processing by hand.
-    let fresh = v1(&handle, "POST", "payment_intents", pi_form("900", "usd"), None).await;
+    let fresh = v1(
+        &handle,
+        "POST",
+        "payment_intents",
+        pi_form("900", "usd"),
+        None,
+    )
+    .await;
     let id = fresh.body["id"].as_str().unwrap();
     let (status, pi) = control(&handle, &path(id), Some(json!({"action": "start"}))).await;
     assert_eq!((status, pi["status"].as_str()), (200, Some("processing")));
@@ -370,7 +475,12 @@ async fn held_refunds_are_pending_then_succeed_or_fail_with_events() {
     let settle = |id: String, outcome: &'static str| {
         let handle = &handle;
         async move {
-            control(handle, &format!("refunds/{id}/settle"), Some(json!({"outcome": outcome}))).await
+            control(
+                handle,
+                &format!("refunds/{id}/settle"),
+                Some(json!({"outcome": outcome})),
+            )
+            .await
         }
     };
     let (status, failed) = settle(first.id.clone(), "fail").await;
@@ -384,7 +494,15 @@ async fn held_refunds_are_pending_then_succeed_or_fail_with_events() {
     assert_eq!(second.status.as_deref(), Some("pending"));
     let (status, done) = settle(second.id.clone(), "succeed").await;
     assert_eq!((status, done["status"].as_str()), (200, Some("succeeded")));
-    assert_eq!(stripe.retrieve_refund(&second.id).await.unwrap().status.as_deref(), Some("succeeded"));
+    assert_eq!(
+        stripe
+            .retrieve_refund(&second.id)
+            .await
+            .unwrap()
+            .status
+            .as_deref(),
+        Some("succeeded")
+    );
     let (status, again) = settle(second.id.clone(), "fail").await;
     assert_eq!(status, 400, "only pending refunds settle: {again}");
 
@@ -432,18 +550,29 @@ async fn disputes_open_and_close_with_events_and_block_refunds() {
         }
         other => panic!("{other:?}"),
     }
-    let (status, closed) =
-        control(&handle, &format!("disputes/{id}/close"), Some(json!({"outcome": "lost"}))).await;
+    let (status, closed) = control(
+        &handle,
+        &format!("disputes/{id}/close"),
+        Some(json!({"outcome": "lost"})),
+    )
+    .await;
     assert_eq!((status, closed["status"].as_str()), (200, Some("lost")));
     assert_eq!(
         event_types(&handle, &id),
         ["charge.dispute.created", "charge.dispute.closed"]
     );
-    let (status, _) =
-        control(&handle, &format!("disputes/{id}/close"), Some(json!({"outcome": "won"}))).await;
+    let (status, _) = control(
+        &handle,
+        &format!("disputes/{id}/close"),
+        Some(json!({"outcome": "won"})),
+    )
+    .await;
     assert_eq!(status, 400, "a dispute closes once");
     let (status, missing) = control(&handle, "charges/ch_missing/dispute", None).await;
-    assert_eq!((status, missing["error"]["code"].as_str()), (404, Some("resource_missing")));
+    assert_eq!(
+        (status, missing["error"]["code"].as_str()),
+        (404, Some("resource_missing"))
+    );
 }
 
 #[rocket::async_test]
@@ -477,12 +606,25 @@ async fn the_3d_secure_url_answers_a_page_that_completes_the_challenge() {
             )
             .await
             .unwrap();
-        let url = pending.next_action.unwrap().pointer(url_at).unwrap().as_str().unwrap().to_string();
+        let url = pending
+            .next_action
+            .unwrap()
+            .pointer(url_at)
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .to_string();
         let page = http.get(&url).send().await.unwrap();
         assert_eq!(page.status().as_u16(), 200, "{url}");
-        assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+        assert!(page.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html"));
         let html = page.text().await.unwrap();
-        assert!(html.contains(&pi.id) && html.contains("name=\"outcome\""), "{html}");
+        assert!(
+            html.contains(&pi.id) && html.contains("name=\"outcome\""),
+            "{html}"
+        );
 
         let outcome = if n == 0 { "succeed" } else { "fail" };
         let done = http
@@ -498,7 +640,10 @@ async fn the_3d_secure_url_answers_a_page_that_completes_the_challenge() {
         } else {
             PaymentIntentStatus::RequiresPaymentMethod
         };
-        assert_eq!(stripe.retrieve_payment_intent(&pi.id).await.unwrap().status, expected);
+        assert_eq!(
+            stripe.retrieve_payment_intent(&pi.id).await.unwrap().status,
+            expected
+        );
     }
     let missing = http
         .get(format!("{}/_sim/3ds/pi_missing", handle.base_url))
@@ -512,9 +657,23 @@ async fn the_3d_secure_url_answers_a_page_that_completes_the_challenge() {
 async fn payment_intents_are_listed_and_paged_as_stripe_pages() {
     let handle = simulator(WebhookSettings::default()).await;
     let customer = |email: &str| Form::new().field("email", email);
-    let alice = v1(&handle, "POST", "customers", customer("a@example.com"), None).await;
+    let alice = v1(
+        &handle,
+        "POST",
+        "customers",
+        customer("a@example.com"),
+        None,
+    )
+    .await;
     let alice = alice.body["id"].as_str().unwrap().to_string();
-    let bob = v1(&handle, "POST", "customers", customer("b@example.com"), None).await;
+    let bob = v1(
+        &handle,
+        "POST",
+        "customers",
+        customer("b@example.com"),
+        None,
+    )
+    .await;
     let bob = bob.body["id"].as_str().unwrap().to_string();
     let mut created = Vec::new();
     for n in 0..5 {
@@ -525,7 +684,14 @@ async fn payment_intents_are_listed_and_paged_as_stripe_pages() {
         let pi = v1(&handle, "POST", "payment_intents", form, None).await;
         created.push(pi.body["id"].as_str().unwrap().to_string());
     }
-    v1(&handle, "POST", "payment_intents", pi_form("1000", "usd").field("customer", &bob), None).await;
+    v1(
+        &handle,
+        "POST",
+        "payment_intents",
+        pi_form("1000", "usd").field("customer", &bob),
+        None,
+    )
+    .await;
     let newest_first: Vec<String> = created.iter().rev().cloned().collect();
 
     let list = |form: Form| v1(&handle, "GET", "payment_intents", form, None);
@@ -539,29 +705,61 @@ async fn payment_intents_are_listed_and_paged_as_stripe_pages() {
     };
     let of_alice = || Form::new().field("customer", &alice).field("limit", 2);
     let page1 = list(of_alice()).await;
-    assert_eq!((ids(&page1), page1.body["has_more"].as_bool()), (newest_first[0..2].to_vec(), Some(true)));
+    assert_eq!(
+        (ids(&page1), page1.body["has_more"].as_bool()),
+        (newest_first[0..2].to_vec(), Some(true))
+    );
     let page2 = list(of_alice().field("starting_after", &newest_first[1])).await;
-    assert_eq!((ids(&page2), page2.body["has_more"].as_bool()), (newest_first[2..4].to_vec(), Some(true)));
+    assert_eq!(
+        (ids(&page2), page2.body["has_more"].as_bool()),
+        (newest_first[2..4].to_vec(), Some(true))
+    );
     let page3 = list(of_alice().field("starting_after", &newest_first[3])).await;
-    assert_eq!((ids(&page3), page3.body["has_more"].as_bool()), (newest_first[4..].to_vec(), Some(false)));
+    assert_eq!(
+        (ids(&page3), page3.body["has_more"].as_bool()),
+        (newest_first[4..].to_vec(), Some(false))
+    );
     let back = list(of_alice().field("ending_before", &newest_first[2])).await;
-    assert_eq!((ids(&back), back.body["has_more"].as_bool()), (newest_first[0..2].to_vec(), Some(false)));
+    assert_eq!(
+        (ids(&back), back.body["has_more"].as_bool()),
+        (newest_first[0..2].to_vec(), Some(false))
+    );
 
     let all = list(Form::new()).await;
     assert_eq!(ids(&all).len(), 6, "default limit 10, every customer");
     let late = newest_first[0].clone();
-    let cutoff = v1(&handle, "GET", &format!("payment_intents/{late}"), Form::new(), None).await;
+    let cutoff = v1(
+        &handle,
+        "GET",
+        &format!("payment_intents/{late}"),
+        Form::new(),
+        None,
+    )
+    .await;
     let since = cutoff.body["created"].as_i64().unwrap();
-    let recent = list(Form::new().field("customer", &alice).field("created[gte]", since)).await;
+    let recent = list(
+        Form::new()
+            .field("customer", &alice)
+            .field("created[gte]", since),
+    )
+    .await;
     assert_eq!(ids(&recent), newest_first[0..2].to_vec());
-    let older = list(Form::new().field("customer", &alice).field("created[lte]", since - 1)).await;
+    let older = list(
+        Form::new()
+            .field("customer", &alice)
+            .field("created[lte]", since - 1),
+    )
+    .await;
     assert_eq!(ids(&older), newest_first[2..].to_vec());
 
     for (form, param) in [
         (Form::new().field("limit", 0), "limit"),
         (Form::new().field("limit", 101), "limit"),
         (Form::new().field("status", "succeeded"), "status"),
-        (Form::new().field("starting_after", "pi_missing"), "starting_after"),
+        (
+            Form::new().field("starting_after", "pi_missing"),
+            "starting_after",
+        ),
     ] {
         let refused = list(form).await;
         assert_eq!(refused.status, 400, "{param}: {}", refused.body);
@@ -591,7 +789,14 @@ async fn malformed_control_bodies_are_stripe_shaped_400s() {
         assert_eq!(status, 400, "{path}: {answer}");
         assert_eq!(answer["error"]["type"], "invalid_request_error", "{path}");
     }
-    let (status, answer) =
-        control(&handle, "refunds/re_missing/settle", Some(json!({"outcome": "succeed"}))).await;
-    assert_eq!((status, answer["error"]["code"].as_str()), (404, Some("resource_missing")));
+    let (status, answer) = control(
+        &handle,
+        "refunds/re_missing/settle",
+        Some(json!({"outcome": "succeed"})),
+    )
+    .await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (404, Some("resource_missing"))
+    );
 }

@@ -30,7 +30,11 @@ fn stripe_shaped(status: Status, request: &Request<'_>) -> (Status, Json<Value>)
         ),
     };
     // Malformed bodies are answered 400, as Stripe answers a bad parameter.
-    let status = if status.code == 422 { Status::BadRequest } else { status };
+    let status = if status.code == 422 {
+        Status::BadRequest
+    } else {
+        status
+    };
     (
         status,
         Json(json!({"error": {"type": kind, "code": code, "message": message}})),

@@ -12,8 +12,8 @@ use rocket::{Route, State};
 use serde_json::{json, Value};
 
 use super::faults::Fault;
-use super::state::{new_id, Data, SimError, SimResult};
 use super::idempotency::Begin;
+use super::state::{new_id, Data, SimError, SimResult};
 use super::Sim;
 use crate::stripe::form::Params;
 

@@ -30,7 +30,10 @@ pub enum KeyState {
 pub enum Begin {
     /// No live result: run it (the key is now in flight).
     Execute,
-    Replay { status: u16, body: Value },
+    Replay {
+        status: u16,
+        body: Value,
+    },
     /// The key was first used with other parameters.
     Mismatch,
     /// The first request with this key is still running.

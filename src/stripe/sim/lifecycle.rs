@@ -22,7 +22,10 @@ type Answer = (Status, Json<Value>);
 pub(super) fn answer(result: SimResult) -> Answer {
     match result {
         Ok(object) => (Status::Ok, Json(object)),
-        Err(error) => (Status::new(error.status), Json(json!({"error": error.error}))),
+        Err(error) => (
+            Status::new(error.status),
+            Json(json!({"error": error.error})),
+        ),
     }
 }
 
@@ -82,12 +85,12 @@ fn process(sim: &State<Arc<Sim>>, id: &str, body: Json<Process>) -> Answer {
         ProcessAction::Succeed => data.finish_processing(id, true),
         // The failure is the control's success: answer the PaymentIntent,
         // back in `requires_payment_method` with `last_payment_error`.
-        ProcessAction::Fail => data
-            .finish_processing(id, false)
-            .or_else(|error| match error.error.get("payment_intent") {
+        ProcessAction::Fail => data.finish_processing(id, false).or_else(|error| {
+            match error.error.get("payment_intent") {
                 Some(pi) if error.status == 402 => Ok(pi.clone()),
                 _ => Err(error),
-            }),
+            }
+        }),
     }))
 }
 

@@ -117,6 +117,8 @@ impl Data {
             (&matching[..end], matching.len() > limit)
         };
         let data: Vec<Value> = page.iter().map(|pi| pi.json()).collect();
-        Ok(json!({"object": "list", "url": "/v1/payment_intents", "has_more": has_more, "data": data}))
+        Ok(
+            json!({"object": "list", "url": "/v1/payment_intents", "has_more": has_more, "data": data}),
+        )
     }
 }

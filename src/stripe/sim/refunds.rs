@@ -151,7 +151,11 @@ impl Data {
             charge.amount_refunded -= refund.amount;
         }
         let previous = json!({"status": "pending"});
-        self.event("refund.updated", refund_json.clone(), Some(previous.clone()));
+        self.event(
+            "refund.updated",
+            refund_json.clone(),
+            Some(previous.clone()),
+        );
         self.event("charge.refund.updated", refund_json.clone(), Some(previous));
         Ok(refund_json)
     }

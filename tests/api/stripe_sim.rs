@@ -485,6 +485,7 @@ async fn held_refunds_are_pending_then_succeed_or_fail_with_events() {
     };
     let (status, failed) = settle(first.id.clone(), "fail").await;
     assert_eq!((status, failed["status"].as_str()), (200, Some("failed")));
+    assert_eq!(failed["failure_reason"], "expired_or_canceled_card");
     assert_eq!(
         event_types(&handle, &first.id),
         ["refund.created", "refund.updated", "charge.refund.updated"]

@@ -150,7 +150,12 @@ impl Data {
             let charge = self.charges.get_mut(&refund.charge).expect("exists");
             charge.amount_refunded -= refund.amount;
         }
-        let previous = json!({"status": "pending"});
+        // As Stripe's events show it: what changed, with its old values.
+        let previous = if succeed {
+            json!({"status": "pending"})
+        } else {
+            json!({"status": "pending", "failure_reason": null})
+        };
         self.event(
             "refund.updated",
             refund_json.clone(),

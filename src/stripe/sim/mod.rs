@@ -2,7 +2,11 @@
 //! to it over real HTTP in Stripe's wire format (form-encoded requests with
 //! nested keys, Bearer secret key, Stripe-shaped JSON objects and errors),
 //! with Idempotency-Key replay, signed webhook delivery and fault injection.
-//! Run standalone with `orderpay stripe-sim`.
+//! It is strict where Stripe is: its own currency table (`currencies.rs`),
+//! results saved from the moment execution begins (5xx included) and keys
+//! expiring after 24 hours on its own clock, lifecycles that take time
+//! (processing, pending refunds, disputes, 3-D Secure) driven by `/_sim`
+//! controls. Run standalone with `orderpay stripe-sim`.
 
 pub mod cards;
 pub mod catchers;

@@ -17,5 +17,6 @@ mod secrets_in_logs;
 mod seeding;
 mod storage;
 mod stripe_client;
+mod stripe_sim;
 mod stripe_webhooks;
 mod users;

@@ -5,6 +5,7 @@
 //! cannot pay its order refunded and recorded.
 
 use orderpay::stripe::api::PaymentIntentParams;
+use orderpay::stripe::sim::webhooks::ReleaseOrder;
 use orderpay::stripe::IdempotencyKey;
 use rocket::http::Status;
 
@@ -211,9 +212,13 @@ db_test!(
     money_taken_for_an_amount_changed_at_stripe_is_refunded_and_the_order_stays_payable,
     |app| {
         let shop = Shop::new(&app).await;
+        // Held, so orderpay hears of the changed amount only once it is paid
+        // (told earlier, it would cancel the PaymentIntent: it cannot pay the order).
+        hold_webhooks(&app, 0);
         let pi = shop.payment_intent_id(&app, &shop.order).await;
         tamper_amount(&app, &pi).await;
         pay_at_stripe(&app, &pi).await;
+        app.sim.webhooks.release(ReleaseOrder::Fifo).await;
         assert_eq!(wait_for_refunds(&app, &pi).await, vec![100]);
         settle_webhooks(&app).await;
         let view = order(&app, &shop.order).await;
@@ -284,5 +289,70 @@ db_test!(
         assert_eq!(found[0]["reason"], "duplicate_payment");
         assert_eq!(found[0]["refund_status"], "refunded");
         assert_eq!(app.sim.refund_amounts(&paying), Vec::<i64>::new());
+    }
+);
+
+db_test!(
+    a_stripe_500_kept_for_an_attempts_key_does_not_block_the_orders_checkout,
+    |app| {
+        let shop = Shop::new(&app).await;
+        // Webhooks held: payment_intent.created cannot help orderpay here.
+        hold_webhooks(&app, 0);
+        // Stripe makes the PaymentIntent, then fails with a 500 that it keeps
+        // for the Idempotency-Key and replays to every retry of that key.
+        app.sim.inject(FaultPlan {
+            fail_inside_next: 1,
+            path_prefix: Some("payment_intents".into()),
+            ..Default::default()
+        });
+        let first = shop.payment_intent(&app, &shop.order).await;
+        assert_eq!(
+            (first.status, first.code()),
+            (Status::ServiceUnavailable, "payment_provider_unavailable"),
+            "{:?}",
+            first.body
+        );
+        let second = shop.payment_intent(&app, &shop.order).await;
+        assert!(second.status.code < 300, "{:?}", second.body);
+        let third = shop.payment_intent(&app, &shop.order).await;
+        assert_eq!(third.status, Status::Ok, "{:?}", third.body);
+        assert_eq!(second.body["data"]["id"], third.body["data"]["id"]);
+        let payable = payable_at_stripe(&app, &shop.order).await;
+        assert_eq!(payable.len(), 1, "at most one payable PaymentIntent");
+        assert_eq!(payable[0], second.body["data"]["id"].as_str().unwrap());
+    }
+);
+
+db_test!(
+    a_payment_intent_made_for_an_abandoned_attempt_is_canceled_when_it_turns_up,
+    |app| {
+        // The create hangs at Stripe past the client's 1 s timeout and is
+        // made 2 s later, after the next request has given up on that attempt
+        // (nothing found at Stripe yet) and started another.
+        let app = app_with_stripe(&app, 1, 0).await;
+        let shop = Shop::new(&app).await;
+        app.sim.inject(FaultPlan {
+            hang_next: 1,
+            delay_ms: Some(2_000),
+            path_prefix: Some("payment_intents".into()),
+            ..Default::default()
+        });
+        let lost = shop.payment_intent(&app, &shop.order).await;
+        assert_eq!(lost.status, Status::ServiceUnavailable, "{:?}", lost.body);
+        let next = shop.payment_intent(&app, &shop.order).await;
+        assert_eq!(next.status, Status::Created, "{:?}", next.body);
+        let live = next.body["data"]["id"].as_str().unwrap().to_string();
+        // The late PaymentIntent's payment_intent.created webhook links it to
+        // its attempt, which is no longer the latest: it is canceled.
+        for _ in 0..200 {
+            if app.sim.payment_intent_count() == 2
+                && payable_at_stripe(&app, &shop.order).await.len() == 1
+            {
+                break;
+            }
+            rocket::tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        assert_eq!(app.sim.payment_intent_count(), 2);
+        assert_eq!(payable_at_stripe(&app, &shop.order).await, vec![live]);
     }
 );

@@ -275,11 +275,17 @@ mod tests {
         // 29 fraction digits: a 28-digit decimal type would make this 0.50.
         assert_eq!(
             parse_major("0.49999999999999999999999999999", usd),
-            Err(MoneyError::TooManyDecimals { currency: usd, max: 2 })
+            Err(MoneyError::TooManyDecimals {
+                currency: usd,
+                max: 2
+            })
         );
         assert_eq!(
             parse_major("0.4999999999999999999999999999e0", usd),
-            Err(MoneyError::TooManyDecimals { currency: usd, max: 2 })
+            Err(MoneyError::TooManyDecimals {
+                currency: usd,
+                max: 2
+            })
         );
         assert!(matches!(
             parse_major("99999999999999999999999999999.99", usd),

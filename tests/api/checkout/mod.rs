@@ -3,6 +3,7 @@
 //! the shared fixtures; the tests are in the submodules.
 
 mod cards;
+mod customers;
 mod operators;
 mod paying;
 mod payments;

@@ -12,7 +12,21 @@
 -- (5000 stored, 50 UGX taken). Read in the new units, the stored amount is
 -- exactly what Stripe charged, so marking paid, refunds and reconciliation
 -- stay consistent with Stripe; they now show as 50.00 UGX. Such orders need
--- an operator: `orderpay check-currencies` lists them, with what to do.
+-- an operator: they are kept in currency_unit_review, which
+-- `orderpay check-currencies` lists with what to do about each.
+CREATE TABLE currency_unit_review (
+    order_id    TEXT PRIMARY KEY REFERENCES orders (id) ON DELETE CASCADE,
+    -- The order's stored amount when this migration ran: Stripe's minor
+    -- units, in which 1/100 of the meant price was asked for.
+    amount      BIGINT NOT NULL,
+    currency    TEXT NOT NULL,
+    reason      TEXT NOT NULL
+);
+INSERT INTO currency_unit_review (order_id, amount, currency, reason)
+SELECT id, amount, currency, 'ugx_charged_one_hundredth' FROM orders
+WHERE currency = 'ugx'
+  AND EXISTS (SELECT 1 FROM payment_attempts a WHERE a.order_id = orders.id);
+
 UPDATE products SET unit_amount = unit_amount * 100 WHERE currency = 'ugx';
 
 UPDATE order_items SET unit_amount = unit_amount * 100, amount = amount * 100

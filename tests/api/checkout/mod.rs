@@ -4,6 +4,7 @@
 
 mod cards;
 mod customers;
+mod money;
 mod operators;
 mod paying;
 mod payments;

@@ -106,10 +106,10 @@ db_test!(long_amounts_are_422_naming_the_field_not_rounded, |app| {
     let too_long = format!("1.{}", "0".repeat(45));
     // Written by hand: a JSON library would turn the numbers into floats.
     let cases = [
-        (format!("{ALMOST_HALF}"), "too_many_decimals"),
+        (ALMOST_HALF.to_string(), "too_many_decimals"),
         (format!("\"{ALMOST_HALF}\""), "too_many_decimals"),
         (format!("{ALMOST_HALF}e0"), "too_many_decimals"),
-        (format!("{too_long}"), "amount_too_long"),
+        (too_long.clone(), "amount_too_long"),
         (
             "1000000000000000000000000000000.00".to_string(),
             "amount_too_large",

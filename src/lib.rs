@@ -9,6 +9,7 @@ pub mod catchers;
 pub mod checkout;
 pub mod cli;
 pub mod config;
+pub mod currency_review;
 pub mod db;
 pub mod domain;
 pub mod error;

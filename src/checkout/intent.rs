@@ -23,7 +23,13 @@ fn key(text: String) -> ApiResult<IdempotencyKey> {
 }
 
 /// The user's Stripe customer, created on first need. Concurrent first needs
-/// send the same Idempotency-Key and get the same customer.
+/// and retries after a lost answer send the same Idempotency-Key and get the
+/// same customer, so the request under that key carries only what can never
+/// change: the user id. A name or email sent with it would differ after the
+/// user edits their profile, and Stripe refuses a key reused with other
+/// parameters (idempotency_error) until it forgets the key a day later.
+/// The key says `v2` because the first version also sent name and email:
+/// a key left by it must not meet this request.
 pub async fn ensure_customer(
     db: &DbPool,
     gateway: &StripeGateway,
@@ -33,13 +39,13 @@ pub async fn ensure_customer(
         return Ok(customer.clone());
     }
     let params = CustomerParams {
-        email: Some(&user.email),
-        name: Some(&user.name),
+        email: None,
+        name: None,
         metadata: vec![("orderpay_user_id", user.id.as_str())],
     };
     let customer = gateway
         .client
-        .create_customer(&params, &key(format!("orderpay:customer:{}", user.id))?)
+        .create_customer(&params, &key(format!("orderpay:customer:v2:{}", user.id))?)
         .await
         .map_err(stripe_error)?;
     let mut conn = db.acquire().await?;

@@ -3,6 +3,8 @@
 //! the shared fixtures; the tests are in the submodules.
 
 mod cards;
+mod customers;
+mod money;
 mod operators;
 mod paying;
 mod payments;

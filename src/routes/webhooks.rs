@@ -74,7 +74,10 @@ async fn stripe_webhook(
 ) -> ApiResult<Success<WebhookReceipt>> {
     // Everything that can be refused without the body is, before it is read:
     // an announced size over the limit, then the signature header.
-    if request.announced.is_some_and(|n| n > request.limit.as_u64()) {
+    if request
+        .announced
+        .is_some_and(|n| n > request.limit.as_u64())
+    {
         return Err(too_large(request.limit));
     }
     let signature = webhook::check_header(stripe, request.signature.as_deref())?;

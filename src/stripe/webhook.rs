@@ -82,15 +82,18 @@ impl SignatureHeader {
             match part.trim().split_once('=') {
                 Some(("t", _)) if timestamp.is_some() => return Err(SignatureError::Malformed),
                 Some(("t", value)) => {
-                    timestamp = Some(value.parse::<i64>().map_err(|_| SignatureError::Malformed)?)
+                    timestamp = Some(
+                        value
+                            .parse::<i64>()
+                            .map_err(|_| SignatureError::Malformed)?,
+                    )
                 }
                 Some(("v1", _)) if candidates.len() == MAX_SIGNATURES => {
                     return Err(SignatureError::TooManySignatures)
                 }
                 Some(("v1", value)) => {
                     let mut mac = [0u8; MAC_LEN];
-                    hex::decode_to_slice(value, &mut mac)
-                        .map_err(|_| SignatureError::Malformed)?;
+                    hex::decode_to_slice(value, &mut mac).map_err(|_| SignatureError::Malformed)?;
                     candidates.push(mac);
                 }
                 Some(_) => {}

@@ -35,10 +35,22 @@ fn refusals() {
         verify(BODY, header, &[secret], 300, now).unwrap_err()
     };
     assert_eq!(refused(None, "whsec_a", T), SignatureError::Missing);
-    assert_eq!(refused(Some("garbage"), "whsec_a", T), SignatureError::Malformed);
-    assert_eq!(refused(Some("t=1,v1=zz"), "whsec_a", 1), SignatureError::Malformed);
-    assert_eq!(refused(Some(&header_a), "whsec_b", T), SignatureError::Mismatch);
-    assert_eq!(refused(Some(&header_a), "whsec_a", T + 301), SignatureError::Stale);
+    assert_eq!(
+        refused(Some("garbage"), "whsec_a", T),
+        SignatureError::Malformed
+    );
+    assert_eq!(
+        refused(Some("t=1,v1=zz"), "whsec_a", 1),
+        SignatureError::Malformed
+    );
+    assert_eq!(
+        refused(Some(&header_a), "whsec_b", T),
+        SignatureError::Mismatch
+    );
+    assert_eq!(
+        refused(Some(&header_a), "whsec_a", T + 301),
+        SignatureError::Stale
+    );
     assert_eq!(
         verify(b"tampered", Some(&header_a), &["whsec_a"], 300, T),
         Err(SignatureError::Mismatch)
@@ -72,7 +84,13 @@ fn malformed_headers_are_refused_while_parsing() {
 fn the_header_is_capped_in_length_and_in_signatures() {
     let most = format!("t={T}{}", candidates(MAX_SIGNATURES));
     assert!(most.len() <= MAX_HEADER_LEN);
-    assert_eq!(SignatureHeader::parse(Some(&most)).unwrap().candidates.len(), MAX_SIGNATURES);
+    assert_eq!(
+        SignatureHeader::parse(Some(&most))
+            .unwrap()
+            .candidates
+            .len(),
+        MAX_SIGNATURES
+    );
     let one_more = format!("t={T}{}", candidates(MAX_SIGNATURES + 1));
     assert_eq!(
         SignatureHeader::parse(Some(&one_more)),
@@ -111,7 +129,11 @@ fn one_mac_is_computed_per_secret_not_per_candidate() {
         computed += 1;
         mac(secret, b"1.", BODY)
     });
-    assert_eq!((found, computed), (Some(1), 2), "stops at the matching secret");
+    assert_eq!(
+        (found, computed),
+        (Some(1), 2),
+        "stops at the matching secret"
+    );
 }
 
 #[test]
@@ -120,13 +142,30 @@ fn timestamps_at_the_extremes_are_stale_not_a_panic() {
         timestamp: t,
         candidates: vec![[0; MAC_LEN]],
     };
-    assert_eq!(at(i64::MIN).check_timestamp(300, T), Err(SignatureError::Stale));
-    assert_eq!(at(i64::MAX).check_timestamp(300, T), Err(SignatureError::Stale));
-    assert_eq!(at(i64::MIN).check_timestamp(300, i64::MAX), Err(SignatureError::Stale));
+    assert_eq!(
+        at(i64::MIN).check_timestamp(300, T),
+        Err(SignatureError::Stale)
+    );
+    assert_eq!(
+        at(i64::MAX).check_timestamp(300, T),
+        Err(SignatureError::Stale)
+    );
+    assert_eq!(
+        at(i64::MIN).check_timestamp(300, i64::MAX),
+        Err(SignatureError::Stale)
+    );
     assert_eq!(at(T + 300).check_timestamp(300, T), Ok(()));
-    assert_eq!(at(T + 301).check_timestamp(300, T), Err(SignatureError::Stale), "the future too");
+    assert_eq!(
+        at(T + 301).check_timestamp(300, T),
+        Err(SignatureError::Stale),
+        "the future too"
+    );
     assert_eq!(at(T - 300).check_timestamp(300, T), Ok(()));
-    assert_eq!(at(T).check_timestamp(-5, T), Ok(()), "a negative tolerance is zero");
+    assert_eq!(
+        at(T).check_timestamp(-5, T),
+        Ok(()),
+        "a negative tolerance is zero"
+    );
 }
 
 proptest! {

@@ -20,3 +20,4 @@ mod stripe_client;
 mod stripe_sim;
 mod stripe_webhooks;
 mod users;
+mod webhook_hostile;

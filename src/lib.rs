@@ -12,6 +12,7 @@ pub mod config;
 pub mod currency_review;
 pub mod db;
 pub mod domain;
+pub mod edge;
 pub mod error;
 pub mod housekeeping;
 pub mod idempotency;

@@ -28,9 +28,16 @@ const REASONS: &[&str] = &["duplicate", "fraudulent", "requested_by_customer"];
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefundRequest {
-    /// Major units, at most what is left to refund; leave out to refund all of it.
-    #[serde(default)]
+    /// Major units, at most what is left to refund; leave it out (or send
+    /// `"full": true`) to refund all of it. Never `null`.
+    #[serde(default, deserialize_with = "crate::input::not_null")]
+    #[schemars(with = "AmountInput")]
     pub amount: Option<AmountInput>,
+    /// `true` refunds all that is left (the same as an empty body); not
+    /// together with `amount`.
+    #[serde(default, deserialize_with = "crate::input::not_null")]
+    #[schemars(with = "bool")]
+    pub full: Option<bool>,
     /// `duplicate`, `fraudulent` or `requested_by_customer`.
     #[serde(default)]
     pub reason: Option<String>,
@@ -54,8 +61,23 @@ fn validate(order: &OrderRow, request: &RefundRequest) -> ApiResult<Option<i64>>
             ));
         }
     }
-    let Some(amount) = &request.amount else {
-        return Ok(None);
+    let amount = match (&request.amount, request.full) {
+        (Some(_), Some(true)) => {
+            return Err(ApiError::invalid_field(
+                "ambiguous_refund",
+                "full",
+                "send `amount` for a partial refund or `full: true` for a full one, not both",
+            ))
+        }
+        (None, Some(false)) => {
+            return Err(ApiError::invalid_field(
+                "amount_required",
+                "amount",
+                "is required when `full` is false",
+            ))
+        }
+        (None, _) => return Ok(None),
+        (Some(amount), _) => amount,
     };
     let currency = Currency::parse(&order.currency)
         .ok_or_else(|| ApiError::internal(format!("order currency {}", order.currency)))?;

@@ -13,6 +13,7 @@ use crate::auth::api_key::{Admin, Scoped};
 use crate::auth::Scope;
 use crate::db::Db;
 use crate::error::ApiResult;
+use crate::input::id_param;
 use crate::openapi::{schema, Access, Body, Endpoint, QueryParam};
 use crate::response::{ListEnvelope, Success};
 use crate::store::payments::MismatchRow;
@@ -97,6 +98,7 @@ async fn list_webhook_events(
 ) -> ApiResult<Success<Vec<WebhookEventView>>> {
     let limit = parse_limit(limit)?;
     let after = position_after(cursor)?;
+    let order_id = order_id.map(|raw| id_param("order_id", raw)).transpose()?;
     let mut conn = db.acquire().await?;
     let (rows, has_more) =
         store::webhook_events::list(&mut conn, r#type, order_id, after.as_ref(), limit).await?;
@@ -117,6 +119,7 @@ async fn list_mismatches(
 ) -> ApiResult<Success<Vec<MismatchView>>> {
     let limit = parse_limit(limit)?;
     let after = position_after(cursor)?;
+    let order_id = order_id.map(|raw| id_param("order_id", raw)).transpose()?;
     let mut conn = db.acquire().await?;
     let (rows, has_more) =
         store::payments::mismatches(&mut conn, order_id, after.as_ref(), limit).await?;
@@ -131,8 +134,8 @@ pub fn routes() -> Vec<Route> {
 
 const ORDER_PARAM: QueryParam = QueryParam {
     name: "order_id",
-    description: "one order's entries",
-    schema: r#"{"type": "string"}"#,
+    description: "one order's entries (its id)",
+    schema: r#"{"type": "string", "format": "uuid"}"#,
 };
 
 pub fn endpoints() -> Vec<Endpoint> {

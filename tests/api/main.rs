@@ -10,6 +10,7 @@ mod cli;
 mod customer_orders;
 mod errors;
 mod health;
+mod hostile_input;
 mod openapi;
 mod orders;
 mod products;

@@ -408,3 +408,34 @@ db_test!(
         );
     }
 );
+
+db_test!(
+    a_full_refund_is_said_explicitly_never_by_a_null_amount,
+    |app| {
+        let paid = paid_order(&app).await;
+        let order_id = &paid.shop.order;
+        let cases = [
+            (json!({"amount": null}), "invalid_field", "amount"),
+            (json!({"full": null}), "invalid_field", "full"),
+            (
+                json!({"full": true, "amount": "1.00"}),
+                "ambiguous_refund",
+                "full",
+            ),
+            (json!({"full": false}), "amount_required", "amount"),
+        ];
+        for (body, code, field) in cases {
+            let reply = refund(&app, &paid.key, order_id, Some(body.clone()), None).await;
+            assert_eq!(
+                (reply.status, reply.code(), reply.field()),
+                (Status::UnprocessableEntity, code, field),
+                "{body}: {:?}",
+                reply.body
+            );
+        }
+        assert_eq!(order(&app, order_id).await["status"], "paid");
+        let full = refund(&app, &paid.key, order_id, Some(json!({"full": true})), None).await;
+        assert_eq!(full.status, Status::Created, "{:?}", full.body);
+        assert_eq!(full.body["data"]["amount"], "112.00");
+    }
+);

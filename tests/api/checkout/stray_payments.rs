@@ -242,7 +242,9 @@ db_test!(
         wait_for_status(&app, &shop.order, "paid").await;
         // A second PaymentIntent for the same order, as orderpay made before
         // replaced PaymentIntents were canceled: made at Stripe with the
-        // order's metadata and recorded as the order's next attempt.
+        // order's metadata, recorded as the order's next attempt and paid,
+        // all before orderpay hears of it (told earlier, it would cancel it).
+        hold_webhooks(&app, 0);
         let (customer,): (String,) =
             sqlx::query_as("SELECT stripe_customer_id FROM users WHERE email = $1")
                 .bind("payer@example.com")
@@ -275,9 +277,11 @@ db_test!(
         .await
         .unwrap();
         pay_at_stripe(&app, &second.id).await;
+        app.sim.webhooks.release(ReleaseOrder::Fifo).await;
         assert_eq!(wait_for_refunds(&app, &second.id).await, vec![11200]);
-        // Its charge.refunded event has come and gone: the order that the
-        // first payment paid is untouched.
+        // Its charge.refunded event comes and goes: the order that the first
+        // payment paid is untouched.
+        app.sim.webhooks.release(ReleaseOrder::Fifo).await;
         settle_webhooks(&app).await;
         let view = order(&app, &shop.order).await;
         assert_eq!(view["status"], "paid");

@@ -25,12 +25,15 @@ use crate::views::{OrderView, RefundView};
 #[serde(deny_unknown_fields)]
 pub struct CreateOrderRequest {
     #[serde(default)]
+    #[schemars(length(min = 1, max = 100))]
     pub items: Option<Vec<OrderItemInput>>,
     /// Admin only: the same as `items`, for explicit test orders.
     #[serde(default)]
+    #[schemars(length(min = 1, max = 100))]
     pub line_items: Option<Vec<OrderItemInput>>,
     /// Defaults to the products' currency; when given, every product must be priced in it.
     #[serde(default)]
+    #[schemars(schema_with = "crate::openapi::formats::nullable_currency_code")]
     pub currency: Option<String>,
     /// Admin only: email of an existing customer who will own the order.
     #[serde(default)]
@@ -42,6 +45,7 @@ pub struct CreateOrderRequest {
 pub struct OrderItemInput {
     pub sku: String,
     /// 1-999.
+    #[schemars(range(min = 1, max = 999))]
     pub quantity: i64,
     /// Admin only: overrides the catalog price for a test order (major units).
     #[serde(default)]
@@ -285,7 +289,7 @@ pub fn endpoints() -> Vec<Endpoint> {
                 QueryParam {
                     name: "currency",
                     description: "filter by currency (ISO code)",
-                    schema: r#"{"type": "string", "minLength": 3, "maxLength": 3}"#,
+                    schema: r##"{"$ref": "#/components/schemas/CurrencyCode"}"##,
                 },
                 LIMIT_PARAM,
                 CURSOR_PARAM,

@@ -61,8 +61,30 @@ fn known_currency_codes() -> Vec<String> {
 /// Components that hand-written parameter schemas refer to.
 pub fn register_shared(gen: &mut SchemaGenerator) {
     let currency = currency_code(gen);
-    gen.definitions_mut()
-        .insert(CURRENCY_CODE.to_string(), currency);
+    let definitions = gen.definitions_mut();
+    definitions.insert(CURRENCY_CODE.to_string(), currency);
+    definitions.insert(AMOUNT_TEXT.to_string(), amount_text());
+}
+
+/// The name of `amount_text` among the components.
+pub const AMOUNT_TEXT: &str = "AmountText";
+
+/// `domain::money::parse_major`'s grammar: digits, an optional fraction and
+/// exponent, at most 40 characters, and some digit of the mantissa not zero
+/// (zero and negative amounts are refused). How many decimals and how large
+/// depend on the currency, which a schema of one field cannot know.
+pub const AMOUNT_PATTERN: &str = r"^(?=[0-9.]*[1-9])[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$";
+
+fn amount_text() -> Schema {
+    let mut schema = SchemaObject {
+        instance_type: Some(InstanceType::String.into()),
+        ..Default::default()
+    };
+    schema.string().pattern = Some(AMOUNT_PATTERN.to_string());
+    schema.string().max_length = Some(crate::domain::money::MAX_AMOUNT_TEXT_LEN as u32);
+    schema.metadata().description =
+        Some("A positive decimal in major units, e.g. \"12.50\"".to_string());
+    schema.into()
 }
 
 /// A path parameter: every `<id>` is a UUID orderpay generated (`db::new_id`).
@@ -82,9 +104,13 @@ pub fn header(name: &str) -> Value {
     json!({"type": "string", "minLength": 1})
 }
 
-/// `currency_code`, or null (the same as leaving it out).
+/// `currency_code`, or null (the same as leaving it out). OpenAPI 3.0 wants
+/// null among an enum's values as well as `nullable`.
 pub fn nullable_currency_code(gen: &mut SchemaGenerator) -> Schema {
     let mut schema = currency_code(gen).into_object();
+    if let Some(values) = schema.enum_values.as_mut() {
+        values.push(Value::Null);
+    }
     schema
         .extensions
         .insert("nullable".to_string(), Value::Bool(true));

@@ -110,6 +110,7 @@ pub fn document(endpoints: &[Endpoint]) -> Value {
         // `nullable` and descriptions there): move the `$ref` into `allOf`.
         RemoveRefSiblings.visit_schema(schema);
     }
+    let mut schemas = serde_json::to_value(schemas).expect("schemas are JSON");
     refine::cross_field_rules(&mut schemas);
     json!({
         "openapi": "3.0.3",

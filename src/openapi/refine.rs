@@ -1,29 +1,54 @@
 //! Rules that span several fields of a request, which schemars cannot derive
 //! from one field's attributes: added to the generated definitions by name.
 
-use schemars::schema::Schema;
-use schemars::{JsonSchema, Map};
-use serde_json::json;
+use schemars::JsonSchema;
+use serde_json::{json, Value};
 
+use crate::input::AmountInput;
 use crate::routes::orders::CreateOrderRequest;
+use crate::routes::users::UpdateMeRequest;
 
-pub fn cross_field_rules(schemas: &mut Map<String, Schema>) {
+/// `schemas` is the document's `components.schemas`.
+pub fn cross_field_rules(schemas: &mut Value) {
     // `routes::orders::requested_items`: exactly one of the two lists, and a
     // list that is null counts as absent.
     let one_list = json!([
         {"required": ["items"], "properties": {"items": {"type": "array"}}},
         {"required": ["line_items"], "properties": {"line_items": {"type": "array"}}},
     ]);
-    add_one_of(schemas, &CreateOrderRequest::schema_name(), one_list);
+    add(
+        schemas,
+        &CreateOrderRequest::schema_name(),
+        "oneOf",
+        one_list,
+    );
+
+    // `accounts::check_current_password`: a new password needs the current one.
+    let password_needs_current = json!([
+        {"not": {"required": ["password"], "properties": {"password": {"type": "string"}}}},
+        {"required": ["current_password"], "properties": {"current_password": {"type": "string"}}},
+    ]);
+    add(
+        schemas,
+        &UpdateMeRequest::schema_name(),
+        "anyOf",
+        password_needs_current,
+    );
+
+    // An amount given as a string follows `parse_major`'s grammar; as a JSON
+    // number it must be positive. (Replaces the plain string-or-number.)
+    let amount = json!([
+        {"$ref": format!("#/components/schemas/{}", super::formats::AMOUNT_TEXT)},
+        {"type": "number", "minimum": 0, "exclusiveMinimum": true},
+    ]);
+    schemas[AmountInput::schema_name()]["oneOf"] = amount;
 }
 
-fn add_one_of(schemas: &mut Map<String, Schema>, name: &str, alternatives: serde_json::Value) {
+fn add(schemas: &mut Value, name: &str, keyword: &str, alternatives: Value) {
     let schema = schemas
         .get_mut(name)
-        .unwrap_or_else(|| panic!("{name} is not in the document's schemas"));
-    let alternatives: Vec<Schema> =
-        serde_json::from_value(alternatives).expect("alternatives are schemas");
-    if let Schema::Object(object) = schema {
-        object.subschemas().one_of = Some(alternatives);
-    }
+        .and_then(Value::as_object_mut)
+        .unwrap_or_else(|| panic!("{name} is not an object schema in the document"));
+    let previous = schema.insert(keyword.to_string(), alternatives);
+    assert!(previous.is_none(), "{name} already has {keyword}");
 }

@@ -43,6 +43,7 @@ pub struct CreateOrderRequest {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrderItemInput {
+    #[schemars(regex(pattern = r"^[A-Z0-9_-]{1,64}$"))]
     pub sku: String,
     /// 1-999.
     #[schemars(range(min = 1, max = 999))]

@@ -39,6 +39,12 @@ REFUSALS_THE_SCHEMA_CANNOT_STATE = {
     "too_many_decimals": "decimals depend on the currency",
     "amount_too_large": "the largest amount depends on the currency",
     "amount_not_chargeable": "chargeable steps depend on the currency",
+    # An order's total must reach Stripe's minimum charge, which depends on
+    # the catalog's prices and the currency.
+    "amount_below_minimum": "the total depends on catalog prices",
+    # Products can be deactivated, and each is priced in one currency.
+    "product_inactive": "whether a product is on sale is catalog data",
+    "currency_mismatch": "a product's currency is catalog data",
 }
 
 

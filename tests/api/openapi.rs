@@ -209,6 +209,21 @@ fn request_rules_are_the_servers() {
         assert_eq!(properties["email"]["format"], "email", "{request}");
     }
 
+    // A new password needs the current one; amounts follow the money grammar.
+    let update_me = &schemas["UpdateMeRequest"]["anyOf"];
+    assert_eq!(update_me[0]["not"]["required"], json!(["password"]));
+    assert_eq!(update_me[1]["required"], json!(["current_password"]));
+    let amount_text = &schemas["AmountText"];
+    assert_eq!(amount_text["maxLength"], 40);
+    assert_eq!(
+        amount_text["pattern"],
+        orderpay::openapi::formats::AMOUNT_PATTERN
+    );
+    assert_eq!(
+        schemas["AmountInput"]["oneOf"][0]["$ref"],
+        "#/components/schemas/AmountText"
+    );
+
     // Headers and path ids.
     let refund = &doc["paths"]["/api/v1/shop/orders/{id}/refunds"]["post"]["parameters"];
     let key = refund

@@ -6,16 +6,20 @@
 # describe, and any request the document forbids that the server accepts.
 #
 # Usage: .ci/schemathesis.sh [sqlite|postgres]...   (default: both)
-# Needs: python3 with venv, cargo, curl; psql/createdb for PostgreSQL.
+# Environment: SCHEMATHESIS_MAX_EXAMPLES, SCHEMATHESIS_REPORT_DIR (keep the
+# JUnit reports), ORDERPAY_BIN (skip the release build), CARGO_TARGET_DIR,
+# ORDERPAY_TEST_POSTGRES_URL (the PostgreSQL server, no database name).
+# Needs: python3 with venv, cargo, curl, psql.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SCHEMATHESIS_VERSION=4.32.5
 # Validates the document itself against the OpenAPI 3.0 specification.
 SPEC_VALIDATOR_VERSION=0.7.1
-# Requests per operation and phase: enough to reach every parameter's
-# boundaries, few enough that both backends take a few minutes on 2 cores.
-MAX_EXAMPLES="${SCHEMATHESIS_MAX_EXAMPLES:-20}"
+# Generated requests per operation and phase: both backends, three
+# credentials each, took 2.5 minutes on 2 cores with 40 (the coverage phase's
+# boundary values come on top, whatever this says).
+MAX_EXAMPLES="${SCHEMATHESIS_MAX_EXAMPLES:-40}"
 PG_SERVER_URL="${ORDERPAY_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/orderpay/target}"
 
@@ -23,10 +27,6 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/orderpay/target}"
 # others live beside the setting they need: .ci/schemathesis.toml (the QUERY
 # method) and .ci/schemathesis_hooks.py (422s that name facts no schema can
 # state, such as a made-up cursor or an unknown sku).
-#
-# One worker: Python 3.11's AST constructor is not thread-safe, and
-# hypothesis parses lambdas' source from several workers at once ("AST
-# constructor recursion depth mismatch").
 #
 # 1. POST /api/v1/users/logout in the customer run: it revokes the very token
 #    the run authenticates with, so every later request of that run would be a
@@ -120,7 +120,9 @@ EOF
     esac
     echo "== schemathesis on $name as $run"
     # From the scratch directory: schemathesis keeps a cache of past failures
-    # in the current directory, and each run starts from nothing.
+    # in the current directory, and each run starts from nothing. One worker:
+    # on Python 3.11, hypothesis describing lambdas from several threads at
+    # once fails ("AST constructor recursion depth mismatch").
     (cd "$work" && SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH="$ci_dir" \
       "$st" --config-file "$ci_dir/schemathesis.toml" run "$base/api/v1/openapi.json" \
       --checks all \

@@ -1,6 +1,8 @@
 //! Schemas for fields whose Rust type is a plain `String` but whose text has
 //! a documented shape, for `#[schemars(schema_with = "...")]`.
 
+use std::sync::OnceLock;
+
 use schemars::gen::SchemaGenerator;
 use schemars::schema::{InstanceType, Schema, SchemaObject};
 use serde_json::{json, Value};
@@ -44,8 +46,14 @@ pub fn currency_code(_: &mut SchemaGenerator) -> Schema {
 }
 
 /// Every code `Currency::parse` accepts: asking it about all three-letter
-/// codes keeps the document and the server from ever disagreeing.
+/// codes keeps the document and the server from ever disagreeing. Computed
+/// once: the document is public and built on every request.
 fn known_currency_codes() -> Vec<String> {
+    static CODES: OnceLock<Vec<String>> = OnceLock::new();
+    CODES.get_or_init(every_code_parse_accepts).clone()
+}
+
+fn every_code_parse_accepts() -> Vec<String> {
     let letters = b'a'..=b'z';
     letters
         .clone()

@@ -38,10 +38,13 @@ pub struct SeedDocument {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SeedProduct {
+    #[schemars(regex(pattern = r"^[A-Z0-9_-]{1,64}$"))]
     pub sku: String,
+    #[schemars(length(min = 1, max = 200), regex(pattern = r"\S"))]
     pub name: String,
     #[serde(default)]
     pub description: String,
+    #[schemars(schema_with = "crate::openapi::formats::currency_code")]
     pub currency: String,
     pub unit_amount: AmountInput,
     #[serde(default = "yes")]
@@ -55,9 +58,11 @@ fn yes() -> bool {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SeedCustomer {
+    #[schemars(email, length(max = 254))]
     pub email: String,
     pub name: String,
     /// Demo credentials only: seeding is refused where `demo_seed` is off.
+    #[schemars(length(min = 8))]
     pub password: String,
 }
 
@@ -65,6 +70,7 @@ pub struct SeedCustomer {
 #[serde(deny_unknown_fields)]
 pub struct SeedOrder {
     /// Fixed order number: how a second load recognises the order.
+    #[schemars(regex(pattern = r"^ORD-[0-9]{8}-[A-Z0-9]{4,8}$"))]
     pub number: String,
     /// Email of a customer in this file or already in the database.
     #[serde(default)]
@@ -76,7 +82,9 @@ pub struct SeedOrder {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SeedItem {
+    #[schemars(regex(pattern = r"^[A-Z0-9_-]{1,64}$"))]
     pub sku: String,
+    #[schemars(range(min = 1, max = 999))]
     pub quantity: i64,
 }
 

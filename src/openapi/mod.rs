@@ -4,9 +4,13 @@
 //! the OpenAPI 3.0 document. A test checks the declared endpoints against
 //! Rocket's mounted routes, so a route cannot exist undocumented.
 
+pub mod formats;
+mod refine;
+
 use rocket::http::Method;
 use schemars::gen::{SchemaGenerator, SchemaSettings};
 use schemars::schema::Schema;
+use schemars::visit::{RemoveRefSiblings, Visitor};
 use schemars::JsonSchema;
 use serde_json::{json, Map, Value};
 
@@ -91,6 +95,7 @@ impl Endpoint {
 pub fn document(endpoints: &[Endpoint]) -> Value {
     let mut gen = SchemaGenerator::new(SchemaSettings::openapi3());
     let error_schema = schema::<ErrorEnvelope>(&mut gen);
+    formats::register_shared(&mut gen);
     let mut paths = Map::new();
     for endpoint in endpoints {
         let operation = operation(endpoint, &mut gen, &error_schema);
@@ -99,6 +104,14 @@ pub fn document(endpoints: &[Endpoint]) -> Value {
             .or_insert_with(|| json!({}));
         entry[endpoint.method.as_str().to_ascii_lowercase()] = operation;
     }
+    let mut schemas = gen.take_definitions();
+    for schema in schemas.values_mut() {
+        // OpenAPI 3.0 ignores every sibling of a `$ref` (schemars puts
+        // `nullable` and descriptions there): move the `$ref` into `allOf`.
+        RemoveRefSiblings.visit_schema(schema);
+    }
+    let mut schemas = serde_json::to_value(schemas).expect("schemas are JSON");
+    refine::cross_field_rules(&mut schemas);
     json!({
         "openapi": "3.0.3",
         "info": {
@@ -108,7 +121,7 @@ pub fn document(endpoints: &[Endpoint]) -> Value {
         },
         "paths": paths,
         "components": {
-            "schemas": gen.take_definitions(),
+            "schemas": schemas,
             "securitySchemes": {
                 "ApiKeyAuth": {"type": "apiKey", "in": "header", "name": "X-API-Key",
                     "description": "Server key created with `orderpay api-key create`; each route names the scope it needs."},
@@ -123,14 +136,14 @@ fn operation(endpoint: &Endpoint, gen: &mut SchemaGenerator, error_schema: &Sche
     let mut parameters: Vec<Value> = endpoint
         .path_params()
         .into_iter()
-        .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+        .map(|name| json!({"name": name, "in": "path", "required": true, "schema": formats::path_param(name)}))
         .collect();
     parameters.extend(endpoint.query.iter().map(|q| {
         let schema: Value = serde_json::from_str(q.schema).unwrap_or_else(|_| json!({"type": "string"}));
         json!({"name": q.name, "in": "query", "required": false, "description": q.description, "schema": schema})
     }));
     parameters.extend(endpoint.headers.iter().map(|h| {
-        json!({"name": h.name, "in": "header", "required": h.required, "description": h.description, "schema": {"type": "string", "minLength": 1}})
+        json!({"name": h.name, "in": "header", "required": h.required, "description": h.description, "schema": formats::header(h.name)})
     }));
     let mut responses = Map::new();
     for status in endpoint.success {

@@ -28,8 +28,10 @@ pub struct WebhookEventView {
     pub kind: String,
     pub payment_intent_id: Option<String>,
     pub order_id: Option<String>,
+    #[schemars(schema_with = "crate::openapi::formats::date_time")]
     pub received_at: String,
     /// null while unprocessed (Stripe was unreachable): a redelivery retries it.
+    #[schemars(schema_with = "crate::openapi::formats::nullable_date_time")]
     pub processed_at: Option<String>,
     /// What handling it did: `paid`, `already_paid`, `duplicate`, `foreign`,
     /// `ignored`, `mismatch:<reason>`, `refund_applied`, ...
@@ -62,6 +64,7 @@ pub struct MismatchView {
     /// (a second PaymentIntent paid an order that was already paid).
     pub reason: String,
     pub detail: String,
+    #[schemars(schema_with = "crate::openapi::formats::date_time")]
     pub at: String,
     /// For money taken that cannot pay the order: `refunded` or `pending`
     /// (refunded automatically), `not_refunded` (automatic refunds are off:

@@ -22,11 +22,17 @@ use crate::views::UserView;
 #[serde(deny_unknown_fields)]
 pub struct AdminUpdateUserRequest {
     #[serde(default)]
+    #[schemars(
+        length(min = 1, max = 100),
+        regex = "crate::openapi::formats::DISPLAY_NAME_PATTERN"
+    )]
     pub name: Option<String>,
     #[serde(default)]
+    #[schemars(email, length(max = 254))]
     pub email: Option<String>,
     /// Sets a new password and logs the user out everywhere.
     #[serde(default)]
+    #[schemars(length(min = 8, max = 128))]
     pub password: Option<String>,
 }
 

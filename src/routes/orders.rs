@@ -25,12 +25,15 @@ use crate::views::{OrderView, RefundView};
 #[serde(deny_unknown_fields)]
 pub struct CreateOrderRequest {
     #[serde(default)]
+    #[schemars(length(min = 1, max = 100))]
     pub items: Option<Vec<OrderItemInput>>,
     /// Admin only: the same as `items`, for explicit test orders.
     #[serde(default)]
+    #[schemars(length(min = 1, max = 100))]
     pub line_items: Option<Vec<OrderItemInput>>,
     /// Defaults to the products' currency; when given, every product must be priced in it.
     #[serde(default)]
+    #[schemars(schema_with = "crate::openapi::formats::nullable_currency_code")]
     pub currency: Option<String>,
     /// Admin only: email of an existing customer who will own the order.
     #[serde(default)]
@@ -40,8 +43,10 @@ pub struct CreateOrderRequest {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrderItemInput {
+    #[schemars(regex(pattern = r"^[A-Z0-9_-]{1,64}$"))]
     pub sku: String,
     /// 1-999.
+    #[schemars(range(min = 1, max = 999))]
     pub quantity: i64,
     /// Admin only: overrides the catalog price for a test order (major units).
     #[serde(default)]
@@ -285,7 +290,7 @@ pub fn endpoints() -> Vec<Endpoint> {
                 QueryParam {
                     name: "currency",
                     description: "filter by currency (ISO code)",
-                    schema: r#"{"type": "string", "minLength": 3, "maxLength": 3}"#,
+                    schema: r##"{"$ref": "#/components/schemas/CurrencyCode"}"##,
                 },
                 LIMIT_PARAM,
                 CURSOR_PARAM,

@@ -129,17 +129,17 @@ pub fn endpoints() -> Vec<Endpoint> {
             QueryParam {
                 name: "currency",
                 description: "ISO code; required with min_amount or max_amount",
-                schema: r#"{"type": "string", "minLength": 3, "maxLength": 3}"#,
+                schema: r##"{"$ref": "#/components/schemas/CurrencyCode"}"##,
             },
             QueryParam {
                 name: "min_amount",
                 description: "inclusive, major units of `currency` (\"100.00\")",
-                schema: r#"{"type": "string"}"#,
+                schema: r##"{"$ref": "#/components/schemas/AmountText"}"##,
             },
             QueryParam {
                 name: "max_amount",
                 description: "inclusive, major units of `currency`",
-                schema: r#"{"type": "string"}"#,
+                schema: r##"{"$ref": "#/components/schemas/AmountText"}"##,
             },
             QueryParam {
                 name: "since",

@@ -21,7 +21,10 @@ use crate::views::{AuthGrant, UserView};
 pub struct RegisterRequest {
     #[schemars(email, length(max = 254))]
     pub email: String,
-    #[schemars(length(min = 1, max = 100))]
+    #[schemars(
+        length(min = 1, max = 100),
+        regex = "crate::openapi::formats::DISPLAY_NAME_PATTERN"
+    )]
     pub name: String,
     #[schemars(length(min = 8, max = 128))]
     pub password: String,
@@ -38,11 +41,17 @@ pub struct LoginRequest {
 #[serde(deny_unknown_fields)]
 pub struct UpdateMeRequest {
     #[serde(default)]
+    #[schemars(
+        length(min = 1, max = 100),
+        regex = "crate::openapi::formats::DISPLAY_NAME_PATTERN"
+    )]
     pub name: Option<String>,
     #[serde(default)]
+    #[schemars(email, length(max = 254))]
     pub email: Option<String>,
     /// A new password; needs `current_password`, and logs out every session.
     #[serde(default)]
+    #[schemars(length(min = 8, max = 128))]
     pub password: Option<String>,
     #[serde(default)]
     pub current_password: Option<String>,

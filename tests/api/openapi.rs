@@ -2,6 +2,7 @@ use std::collections::BTreeSet;
 
 use crate::db_test;
 use rocket::http::{ContentType, Status};
+use serde_json::{json, Map, Value};
 
 db_test!(every_mounted_route_is_in_the_openapi_document, |app| {
     let reply = app.get("/api/v1/openapi.json", None).await;
@@ -88,3 +89,150 @@ db_test!(the_docs_page_is_self_contained_html, |app| {
         "no CDN: the page must work offline"
     );
 });
+
+/// The document as the server builds it; it does not depend on the database.
+fn document() -> Value {
+    orderpay::openapi::document(&orderpay::routes::endpoints())
+}
+
+/// Every JSON object in `value`, with its path for failure messages.
+fn objects<'a>(value: &'a Value, path: String, out: &mut Vec<(String, &'a Map<String, Value>)>) {
+    match value {
+        Value::Object(map) => {
+            out.push((path.clone(), map));
+            for (key, child) in map {
+                objects(child, format!("{path}/{key}"), out);
+            }
+        }
+        Value::Array(items) => {
+            for (index, child) in items.iter().enumerate() {
+                objects(child, format!("{path}/{index}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn no_ref_has_siblings_which_openapi_3_0_would_ignore() {
+    let doc = document();
+    let mut all = Vec::new();
+    objects(&doc, String::new(), &mut all);
+    let with_siblings: Vec<String> = all
+        .iter()
+        .filter(|(_, map)| map.contains_key("$ref") && map.len() > 1)
+        .map(|(path, map)| format!("{path}: {:?}", map.keys().collect::<Vec<_>>()))
+        .collect();
+    assert!(with_siblings.is_empty(), "{with_siblings:#?}");
+    // The single-order view's nullable `from` status is the case that broke it.
+    let from = &doc["components"]["schemas"]["HistoryView"]["properties"]["from"];
+    assert_eq!(from["nullable"], true);
+    assert_eq!(from["allOf"][0]["$ref"], "#/components/schemas/OrderStatus");
+}
+
+#[test]
+fn every_timestamp_is_a_date_time() {
+    let doc = document();
+    let mut missing = Vec::new();
+    let mut seen = 0;
+    for (name, schema) in doc["components"]["schemas"].as_object().unwrap() {
+        let Some(properties) = schema["properties"].as_object() else {
+            continue;
+        };
+        for (field, property) in properties {
+            if field == "at" || field.ends_with("_at") {
+                seen += 1;
+                if property["format"] != "date-time" {
+                    missing.push(format!("{name}.{field}"));
+                }
+            }
+        }
+    }
+    assert!(seen >= 10, "only {seen} timestamps found");
+    assert!(missing.is_empty(), "without format date-time: {missing:?}");
+}
+
+#[test]
+fn request_rules_are_the_servers() {
+    let doc = document();
+    let schemas = &doc["components"]["schemas"];
+
+    // Currencies: the codes Stripe charges in, not any three characters.
+    let codes = schemas["CurrencyCode"]["enum"].as_array().unwrap();
+    assert!(codes.contains(&json!("usd")) && codes.contains(&json!("jpy")));
+    assert!(!codes.contains(&json!("000")) && !codes.contains(&json!("xyz")));
+    let order = &schemas["CreateOrderRequest"];
+    let mut nullable_codes = codes.clone();
+    nullable_codes.push(Value::Null);
+    assert_eq!(
+        order["properties"]["currency"]["enum"],
+        json!(nullable_codes)
+    );
+    assert_eq!(order["properties"]["currency"]["nullable"], true);
+    let list_orders = &doc["paths"]["/api/v1/shop/orders"]["get"]["parameters"];
+    let currency_filter = list_orders
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "currency")
+        .unwrap();
+    assert_eq!(
+        currency_filter["schema"]["$ref"],
+        "#/components/schemas/CurrencyCode"
+    );
+
+    // An order names its items in exactly one of two lists.
+    assert_eq!(order["oneOf"][0]["required"], json!(["items"]));
+    assert_eq!(order["oneOf"][1]["required"], json!(["line_items"]));
+    assert_eq!(order["properties"]["items"]["maxItems"], 100);
+    let item = &schemas["OrderItemInput"]["properties"]["quantity"];
+    assert_eq!(
+        (&item["minimum"], &item["maximum"]),
+        (&json!(1.0), &json!(999.0))
+    );
+
+    // Password and name rules, wherever a password or name is set.
+    for request in [
+        "RegisterRequest",
+        "UpdateMeRequest",
+        "AdminUpdateUserRequest",
+    ] {
+        let properties = &schemas[request]["properties"];
+        assert_eq!(properties["password"]["minLength"], 8, "{request}");
+        assert_eq!(properties["password"]["maxLength"], 128, "{request}");
+        assert_eq!(properties["name"]["maxLength"], 100, "{request}");
+        assert_eq!(
+            properties["name"]["pattern"],
+            orderpay::openapi::formats::DISPLAY_NAME_PATTERN,
+            "{request}"
+        );
+        assert_eq!(properties["email"]["format"], "email", "{request}");
+    }
+
+    // A new password needs the current one; amounts follow the money grammar.
+    let update_me = &schemas["UpdateMeRequest"]["anyOf"];
+    assert_eq!(update_me[0]["not"]["required"], json!(["password"]));
+    assert_eq!(update_me[1]["required"], json!(["current_password"]));
+    let amount_text = &schemas["AmountText"];
+    assert_eq!(amount_text["maxLength"], 40);
+    assert_eq!(
+        amount_text["pattern"],
+        orderpay::openapi::formats::AMOUNT_PATTERN
+    );
+    assert_eq!(
+        schemas["AmountInput"]["oneOf"][0]["$ref"],
+        "#/components/schemas/AmountText"
+    );
+
+    // Headers and path ids.
+    let refund = &doc["paths"]["/api/v1/shop/orders/{id}/refunds"]["post"]["parameters"];
+    let key = refund
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "Idempotency-Key")
+        .unwrap();
+    assert_eq!(key["schema"]["maxLength"], 255);
+    assert_eq!(refund[0]["name"], "id");
+    assert_eq!(refund[0]["schema"]["format"], "uuid");
+}

@@ -6,7 +6,7 @@ use rocket::http::{Header, Method, Status};
 use rocket::response::{self, Responder};
 use rocket::{Catcher, Request};
 
-use crate::edge::{path_matches, path_segments, take_refusal};
+use crate::edge::{original_method, path_matches, path_segments, take_refusal};
 use crate::error::{ApiError, GuardFailure};
 
 /// An error with the `Allow` header a 405 must carry.
@@ -34,7 +34,7 @@ fn allowed_methods(req: &Request<'_>) -> Option<String> {
         .filter(|route| path_matches(route.uri.path(), &path))
         .map(|route| route.method)
         .collect();
-    if methods.is_empty() || methods.contains(&req.method()) {
+    if methods.is_empty() || methods.contains(&original_method(req)) {
         return None;
     }
     if methods.contains(&Method::Get) {
@@ -74,7 +74,10 @@ fn json_catcher(status: Status, req: &Request<'_>) -> CaughtError {
             let error = ApiError::new(
                 Status::MethodNotAllowed,
                 "method_not_allowed",
-                format!("{} is not allowed here; allowed: {allow}", req.method()),
+                format!(
+                    "{} is not allowed here; allowed: {allow}",
+                    original_method(req)
+                ),
             );
             return CaughtError {
                 error,

@@ -23,6 +23,14 @@ pub struct EdgeCheck;
 /// Where the fairing leaves its refusal for the catcher to render.
 struct EdgeRefusal(std::sync::Mutex<Option<ApiError>>);
 
+/// The method a request came with, when the edge check routed it nowhere.
+struct OriginalMethod(Method);
+
+/// The request's own method (the edge check may have replaced it).
+pub fn original_method(req: &Request<'_>) -> Method {
+    req.local_cache(|| OriginalMethod(req.method())).0
+}
+
 /// The refusal the edge check made for this request, if any.
 pub fn take_refusal(req: &Request<'_>) -> Option<ApiError> {
     let slot = req.local_cache(|| EdgeRefusal(std::sync::Mutex::new(None)));
@@ -39,6 +47,17 @@ impl Fairing for EdgeCheck {
     }
 
     async fn on_request(&self, req: &mut Request<'_>, _: &mut Data<'_>) {
+        if routes_for(req, req.method()).is_empty() {
+            // No route answers this method at this path once `<id>` is typed,
+            // but Rocket's router matches any segment (`/users/login` against
+            // `/users/<id>`) and would run that route's guards (a 401 for a
+            // path that names nothing). Routed nowhere, the catcher answers
+            // 404 or 405 with the methods the path really has.
+            let original = req.method();
+            req.local_cache(|| OriginalMethod(original));
+            req.set_method(Method::Trace);
+            return;
+        }
         let Some(error) = check(req) else {
             return;
         };

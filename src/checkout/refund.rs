@@ -30,12 +30,22 @@ const REASONS: &[&str] = &["duplicate", "fraudulent", "requested_by_customer"];
 pub struct RefundRequest {
     /// Major units, at most what is left to refund; leave it out (or send
     /// `"full": true`) to refund all of it. Never `null`.
-    #[serde(default, deserialize_with = "crate::input::not_null")]
+    // skip_serializing_if keeps schemars from documenting a `null` default
+    // (OpenAPI 3.0 refuses it for a non-nullable field); nothing serializes this.
+    #[serde(
+        default,
+        deserialize_with = "crate::input::not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(with = "AmountInput")]
     pub amount: Option<AmountInput>,
     /// `true` refunds all that is left (the same as an empty body); not
     /// together with `amount`.
-    #[serde(default, deserialize_with = "crate::input::not_null")]
+    #[serde(
+        default,
+        deserialize_with = "crate::input::not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(with = "bool")]
     pub full: Option<bool>,
     /// `duplicate`, `fraudulent` or `requested_by_customer`.

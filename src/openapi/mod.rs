@@ -112,7 +112,7 @@ pub fn document(endpoints: &[Endpoint]) -> Value {
     }
     let mut schemas = serde_json::to_value(schemas).expect("schemas are JSON");
     refine::cross_field_rules(&mut schemas);
-    json!({
+    let mut doc = json!({
         "openapi": "3.0.3",
         "info": {
             "title": "orderpay",
@@ -129,7 +129,9 @@ pub fn document(endpoints: &[Endpoint]) -> Value {
                     "description": "A user's access token from /api/v1/users/login."},
             },
         },
-    })
+    });
+    refine::no_control_characters(&mut doc);
+    doc
 }
 
 fn operation(endpoint: &Endpoint, gen: &mut SchemaGenerator, error_schema: &Schema) -> Value {

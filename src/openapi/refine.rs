@@ -52,3 +52,65 @@ fn add(schemas: &mut Value, name: &str, keyword: &str, alternatives: Value) {
     let previous = schema.insert(keyword.to_string(), alternatives);
     assert!(previous.is_none(), "{name} already has {keyword}");
 }
+
+/// The server refuses a control character in every query parameter, path
+/// parameter and JSON string of a request (`edge.rs`, `body.rs`): say so on
+/// every request-side string that has no stricter rule of its own. Response
+/// schemas are left alone. Schemas reached from a request body through
+/// `$ref` are refined in `components` (they are request types only).
+pub fn no_control_characters(doc: &mut Value) {
+    let mut refs = Vec::new();
+    if let Some(paths) = doc["paths"].as_object_mut() {
+        for operation in paths.values_mut().filter_map(Value::as_object_mut) {
+            for op in operation.values_mut() {
+                if let Some(parameters) = op["parameters"].as_array_mut() {
+                    for parameter in parameters {
+                        refine_strings(&mut parameter["schema"], &mut refs);
+                    }
+                }
+                if let Some(body) = op.pointer_mut("/requestBody/content/application~1json/schema")
+                {
+                    refine_strings(body, &mut refs);
+                }
+            }
+        }
+    }
+    let mut done = std::collections::BTreeSet::new();
+    while let Some(name) = refs.pop() {
+        if !done.insert(name.clone()) {
+            continue;
+        }
+        if let Some(schema) = doc["components"]["schemas"].get_mut(&name) {
+            refine_strings(schema, &mut refs);
+        }
+    }
+}
+
+/// No NUL, C0 or C1 control character (tab and line breaks included).
+pub const NO_CONTROL_CHARACTERS: &str = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$";
+
+fn refine_strings(schema: &mut Value, refs: &mut Vec<String>) {
+    match schema {
+        Value::Object(map) => {
+            if let Some(reference) = map.get("$ref").and_then(Value::as_str) {
+                if let Some(name) = reference.strip_prefix("#/components/schemas/") {
+                    refs.push(name.to_string());
+                }
+            }
+            let plain_string = map.get("type").and_then(Value::as_str) == Some("string")
+                && !["pattern", "enum", "format"]
+                    .iter()
+                    .any(|k| map.contains_key(*k));
+            if plain_string {
+                map.insert("pattern".into(), Value::from(NO_CONTROL_CHARACTERS));
+            }
+            for (key, value) in map.iter_mut() {
+                if key != "example" && key != "default" {
+                    refine_strings(value, refs);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| refine_strings(v, refs)),
+        _ => {}
+    }
+}

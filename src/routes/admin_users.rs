@@ -62,6 +62,7 @@ async fn get_user(_key: Scoped<Admin>, db: &Db, id: &str) -> ApiResult<Success<U
 async fn update_user(
     _key: Scoped<Admin>,
     db: &Db,
+    hashes: &rocket::State<crate::auth::hash_pool::HashPool>,
     id: &str,
     body: JsonBody<AdminUpdateUserRequest>,
 ) -> ApiResult<Success<UserView>> {
@@ -72,7 +73,9 @@ async fn update_user(
         email: r.email.as_deref(),
         password: r.password.as_deref(),
     };
-    let updated = accounts::update(db, user, changes).await?;
+    let updated = accounts::update(db, hashes, user, changes)
+        .await
+        .map_err(|e| e.error)?;
     Ok(Success::ok("user updated", updated.into()))
 }
 

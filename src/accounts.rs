@@ -1,5 +1,7 @@
 //! Account operations shared by the self-service and admin user routes.
 
+use std::net::IpAddr;
+
 use chrono::{Duration, Utc};
 use rocket::http::Status;
 use rocket::request::Request;
@@ -83,10 +85,16 @@ fn email_taken() -> ApiError {
         .with_details(json!({ "field": "email" }))
 }
 
+/// Registration answers 409 `email_taken` for an existing email (it logs the
+/// new user in, so it cannot answer the same either way). To keep that from
+/// enumerating accounts, each client address gets `login_max_failures`
+/// registrations of existing emails per login window, counted like failed
+/// logins; then every registration from it is a 429 until the window passes.
 pub async fn register(
     db: &DbPool,
     settings: &Settings,
     hashes: &HashPool,
+    client: Option<IpAddr>,
     email: &str,
     name: &str,
     password: &str,
@@ -94,12 +102,24 @@ pub async fn register(
     check_email(email).map_err(problem)?;
     check_name(name).map_err(problem)?;
     check_password("password", password).map_err(problem)?;
+    let ticket = hashes.admit().map_err(hash_error)?;
+    let probes = registration_probes_key(client);
+    let reservation = {
+        let mut conn = db.acquire().await?;
+        reserve_attempt(&mut conn, settings, &probes).await?
+    };
+    let Some(reservation) = reservation else {
+        return Err(too_many_attempts(
+            settings,
+            "too many registrations of existing emails from this address; try again later",
+        ));
+    };
     let now = now_text();
     let user = UserRow {
         id: new_id(),
         email: store::users::normalize_email(email),
         name: name.trim().to_string(),
-        password_hash: hashes
+        password_hash: ticket
             .hash(password.to_string())
             .await
             .map_err(hash_error)?,
@@ -109,11 +129,45 @@ pub async fn register(
     };
     let mut tx = db.begin().await?;
     if !store::users::insert_if_absent(&mut tx, &user).await? {
+        // The reservation stays: it counts this probe.
         return Err(email_taken().into());
     }
     let token = issue_token(&mut tx, &user.id, settings.token_ttl_secs).await?;
+    store::login_failures::release(&mut tx, &reservation).await?;
     tx.commit().await?;
     Ok((user, token))
+}
+
+/// The throttling key for registrations from `client`: upper case, so no
+/// login (emails are lowercased) can ever count against it.
+fn registration_probes_key(client: Option<IpAddr>) -> String {
+    match client {
+        Some(ip) => format!("REGISTER FROM {ip}"),
+        None => "REGISTER FROM UNKNOWN".to_string(),
+    }
+}
+
+/// Reserves one attempt for `key` in the current window: `None` when the
+/// window already holds `login_max_failures`.
+async fn reserve_attempt(
+    conn: &mut sqlx::AnyConnection,
+    settings: &Settings,
+    key: &str,
+) -> sqlx::Result<Option<String>> {
+    let now = Utc::now();
+    let window_start = timestamp_text(now - login_window(settings));
+    store::login_failures::reserve(
+        conn,
+        key,
+        &timestamp_text(now),
+        &window_start,
+        settings.login_max_failures,
+    )
+    .await
+}
+
+fn login_window(settings: &Settings) -> Duration {
+    Duration::seconds(i64::try_from(settings.login_window_secs).unwrap_or(i64::MAX / 1000))
 }
 
 /// One answer for an unknown email and a wrong password. Each attempt is
@@ -130,20 +184,16 @@ pub async fn login(
     let email = store::users::normalize_email(email);
     // A full queue turns the login away before it costs the database anything.
     let ticket = hashes.admit().map_err(hash_error)?;
-    let now = Utc::now();
-    let window_start = timestamp_text(now - Duration::seconds(settings.login_window_secs as i64));
     let user = {
         let mut conn = db.acquire().await?;
-        let reserved = store::login_failures::reserve(
-            &mut conn,
-            &email,
-            &timestamp_text(now),
-            &window_start,
-            settings.login_max_failures,
-        )
-        .await?;
-        if !reserved {
-            return Err(too_many_attempts(settings));
+        if reserve_attempt(&mut conn, settings, &email)
+            .await?
+            .is_none()
+        {
+            return Err(too_many_attempts(
+                settings,
+                "too many failed logins for this email; try again later",
+            ));
         }
         store::users::find_by_email(&mut conn, &email).await?
     };
@@ -162,20 +212,17 @@ pub async fn login(
         )
         .into());
     };
+    let window_start = timestamp_text(Utc::now() - login_window(settings));
     let mut conn = db.acquire().await?;
     store::login_failures::clear(&mut conn, &email, &window_start).await?;
     let token = issue_token(&mut conn, &user.id, settings.token_ttl_secs).await?;
     Ok((user, token))
 }
 
-fn too_many_attempts(settings: &Settings) -> AccountError {
+fn too_many_attempts(settings: &Settings, message: &str) -> AccountError {
     AccountError::retry_after(
-        ApiError::new(
-            Status::TooManyRequests,
-            "too_many_attempts",
-            "too many failed logins for this email; try again later",
-        )
-        .with_details(json!({ "retry_after_secs": settings.login_window_secs })),
+        ApiError::new(Status::TooManyRequests, "too_many_attempts", message)
+            .with_details(json!({ "retry_after_secs": settings.login_window_secs })),
         settings.login_window_secs,
     )
 }

@@ -1,5 +1,7 @@
 //! Customers' own accounts: register, log in and out, see and change themselves.
 
+use std::net::IpAddr;
+
 use rocket::http::Method;
 use rocket::{Route, State};
 use schemars::JsonSchema;
@@ -63,11 +65,12 @@ async fn register(
     db: &Db,
     settings: &State<Settings>,
     hashes: &State<HashPool>,
+    client: Option<IpAddr>,
     body: JsonBody<RegisterRequest>,
 ) -> AccountResult<Success<AuthGrant>> {
     let r = body.0;
     let (user, token) =
-        accounts::register(db, settings, hashes, &r.email, &r.name, &r.password).await?;
+        accounts::register(db, settings, hashes, client, &r.email, &r.name, &r.password).await?;
     Ok(Success::created("registered", grant(user, token)))
 }
 

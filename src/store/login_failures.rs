@@ -4,8 +4,9 @@
 use super::Conn;
 use crate::db::new_id;
 
-/// Reserves one attempt for `email` at `at`, unless `max` attempts already
-/// happened after `since`: returns whether it did. The reservation is
+/// Reserves one attempt for `email` (or another throttling key) at `at`,
+/// unless `max` attempts already happened after `since`: returns the
+/// reservation's id if it did. The reservation is
 /// written as a failure before the password is checked, so an attempt that
 /// never reports back (crash, client gone) still counts; a successful login
 /// clears it with [`clear`].
@@ -18,7 +19,7 @@ pub async fn reserve(
     at: &str,
     since: &str,
     max: u32,
-) -> sqlx::Result<bool> {
+) -> sqlx::Result<Option<String>> {
     use sqlx::Connection;
     let mut tx = conn.begin().await?;
     // The upsert takes the lock whether or not the row existed.
@@ -31,12 +32,13 @@ pub async fn reserve(
     .await?;
     // A statement after the lock: on PostgreSQL it sees every reservation
     // committed by whoever held the lock before.
+    let id = new_id();
     let reserved = sqlx::query(
         "INSERT INTO login_failures (id, email, at) \
          SELECT $1, $2, $3 \
          WHERE (SELECT COUNT(*) FROM login_failures WHERE email = $2 AND at > $4) < $5",
     )
-    .bind(new_id())
+    .bind(&id)
     .bind(email)
     .bind(at)
     .bind(since)
@@ -44,18 +46,16 @@ pub async fn reserve(
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(reserved.rows_affected() == 1)
+    Ok((reserved.rows_affected() == 1).then_some(id))
 }
 
-/// Failures for `email` since `since`.
-pub async fn count_since(conn: &mut Conn, email: &str, since: &str) -> sqlx::Result<i64> {
-    let (count,): (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM login_failures WHERE email = $1 AND at > $2")
-            .bind(email)
-            .bind(since)
-            .fetch_one(conn)
-            .await?;
-    Ok(count)
+/// Gives back one reservation: the attempt turned out not to count.
+pub async fn release(conn: &mut Conn, id: &str) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM login_failures WHERE id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// A successful login clears the slate (and old rows are pruned on the way).

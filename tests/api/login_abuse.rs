@@ -207,3 +207,56 @@ db_test!(
         assert_eq!(count(&changes, 422, "wrong_current_password") + busy, 30);
     }
 );
+
+async fn register_from(
+    http: &reqwest::Client,
+    app: &TestApp,
+    client_ip: &str,
+    email: &str,
+) -> Answer {
+    let body = json!({"email": email, "name": "Prober", "password": "probe-password"});
+    let request = http
+        .post(format!("{}/api/v1/users/register", app.base_url))
+        .header("X-Real-IP", client_ip)
+        .json(&body);
+    answer(request).await
+}
+
+db_test!(
+    probing_registrations_for_existing_emails_is_throttled_per_client,
+    |app| {
+        app.register("known@example.com", "right-password").await;
+        let http = reqwest::Client::new();
+        // New accounts do not count against a client.
+        for i in 0..7 {
+            let fresh =
+                register_from(&http, &app, "203.0.113.7", &format!("fresh{i}@example.com")).await;
+            assert_eq!(fresh.status, 201);
+        }
+        // Existing emails do, up to login_max_failures (5) per window.
+        for _ in 0..5 {
+            let taken = register_from(&http, &app, "203.0.113.7", "known@example.com").await;
+            assert_eq!((taken.status, taken.code.as_str()), (409, "email_taken"));
+        }
+        let probing = register_from(&http, &app, "203.0.113.7", "Known@example.com").await;
+        assert_eq!(
+            (probing.status, probing.code.as_str()),
+            (429, "too_many_attempts")
+        );
+        assert!(probing.retry_after.is_some());
+        let fresh = register_from(&http, &app, "203.0.113.7", "later@example.com").await;
+        assert_eq!(fresh.status, 429, "the whole address waits out the window");
+        // Another client is not affected, and logins for that email are not either.
+        let other = register_from(&http, &app, "198.51.100.2", "other@example.com").await;
+        assert_eq!(other.status, 201);
+        let login = post(
+            &http,
+            &app.base_url,
+            "/api/v1/users/login",
+            None,
+            json!({"email": "known@example.com", "password": "right-password"}),
+        )
+        .await;
+        assert_eq!(login.status, 200);
+    }
+);

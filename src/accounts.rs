@@ -166,8 +166,15 @@ async fn reserve_attempt(
     .await
 }
 
+/// The throttling window, at most a year (a larger setting would overflow
+/// the timestamp arithmetic, and means "forever" anyway).
 fn login_window(settings: &Settings) -> Duration {
-    Duration::seconds(i64::try_from(settings.login_window_secs).unwrap_or(i64::MAX / 1000))
+    const YEAR_SECS: i64 = 365 * 24 * 3600;
+    Duration::seconds(
+        i64::try_from(settings.login_window_secs)
+            .unwrap_or(YEAR_SECS)
+            .min(YEAR_SECS),
+    )
 }
 
 /// One answer for an unknown email and a wrong password. Each attempt is

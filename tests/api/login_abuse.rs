@@ -137,8 +137,8 @@ db_test!(
         let small = instance(
             &app,
             &[
-                ("databases.orderpay.max_connections", 2),
-                ("databases.orderpay.connect_timeout", 1),
+                ("databases.orderpay.max_connections", 4),
+                ("databases.orderpay.connect_timeout", 3),
                 ("login_max_failures", 1_000_000),
             ],
         )

@@ -22,7 +22,7 @@ use super::password::PasswordWork;
 /// `ROCKET_PASSWORD_HASH_THREADS`, `ROCKET_PASSWORD_HASH_QUEUE`).
 #[derive(Debug, Clone, Deserialize)]
 pub struct HashPoolSettings {
-    /// Hashing threads; 0 (the default) means one per CPU core.
+    /// Hashing threads; 0 (the default) means half the CPU cores, at least one.
     #[serde(default)]
     pub password_hash_threads: usize,
     /// Requests that may wait for a thread; beyond them, 429 `hashing_busy`.
@@ -126,7 +126,9 @@ impl HashPool {
     /// Starts the threads. They end when the pool is dropped.
     pub fn start(settings: &HashPoolSettings) -> std::io::Result<HashPool> {
         let threads = match settings.password_hash_threads {
-            0 => std::thread::available_parallelism().map_or(1, usize::from),
+            // Half the cores: with every core hashing, a login flood took the
+            // CPU from every other route (their p99 went to 100-200 ms).
+            0 => std::thread::available_parallelism().map_or(1, |n| (usize::from(n) / 2).max(1)),
             n => n,
         };
         let (sender, receiver) = mpsc::channel::<Job>();

@@ -3,7 +3,12 @@
 //! always, PostgreSQL too when ORDERPAY_BENCH_POSTGRES_URL names a server
 //! (e.g. postgres://postgres@127.0.0.1:5432). Run with `cargo bench`. It
 //! prints numbers to compare between changes on one machine; nothing here
-//! asserts a speed.
+//! asserts a speed. It starts with a flood of 600 concurrent logins
+//! (`checkout/login_flood.rs`): resident memory after it, and other routes'
+//! p99 during it.
+
+#[path = "checkout/login_flood.rs"]
+mod login_flood;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -150,6 +155,10 @@ async fn run(label: &str, database_url: &str) {
         body["data"]["access_token"].as_str().expect("token")
     );
     let s = &server;
+
+    // First, while the process is still small: its memory after the flood
+    // is the flood's doing.
+    login_flood::run(s, &admin).await;
 
     measure("GET /api/v1/shop/products", 2000, 16, |_| async move {
         let (status, _) = s

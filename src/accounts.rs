@@ -1,39 +1,83 @@
 //! Account operations shared by the self-service and admin user routes.
 
+use std::net::IpAddr;
+
 use chrono::{Duration, Utc};
 use rocket::http::Status;
+use rocket::request::Request;
+use rocket::response::{self, Responder};
 use serde_json::json;
 
 use crate::auth::bearer::{issue_token, IssuedToken};
-use crate::auth::password::{burn_verification, hash_password, verify_password};
+use crate::auth::hash_pool::{HashError, HashPool, BUSY_RETRY_AFTER_SECS};
 use crate::config::Settings;
 use crate::db::{new_id, now_text, timestamp_text, DbPool};
 use crate::domain::account::{check_email, check_name, check_password, FieldProblem};
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiError;
 use crate::store::{self, users::UserRow};
 
 pub fn problem(p: FieldProblem) -> ApiError {
     ApiError::invalid_field(p.1, p.0, p.2)
 }
 
-/// Argon2 is CPU-heavy by design: keep it off the async workers.
-pub async fn hash(password: String) -> ApiResult<String> {
-    rocket::tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)
+/// What a hash that could not run means to the client: a full queue is a
+/// 429 to retry shortly; anything else is our fault.
+fn hash_error(error: HashError) -> AccountError {
+    match error {
+        HashError::Busy => AccountError::retry_after(
+            ApiError::new(
+                Status::TooManyRequests,
+                "hashing_busy",
+                "too many password checks in progress; retry shortly",
+            )
+            .with_details(json!({ "retry_after_secs": BUSY_RETRY_AFTER_SECS })),
+            BUSY_RETRY_AFTER_SECS,
+        ),
+        HashError::Failed(cause) => ApiError::internal(cause).into(),
+    }
 }
 
-async fn verify(password: String, stored: Option<String>) -> ApiResult<bool> {
-    rocket::tokio::task::spawn_blocking(move || match stored {
-        Some(hash) => verify_password(&password, &hash),
-        None => {
-            burn_verification(&password);
-            false
+/// An API error that may tell the client when to try again (`Retry-After`).
+#[derive(Debug)]
+pub struct AccountError {
+    pub error: ApiError,
+    pub retry_after_secs: Option<u64>,
+}
+
+pub type AccountResult<T> = Result<T, AccountError>;
+
+impl AccountError {
+    fn retry_after(error: ApiError, secs: u64) -> Self {
+        AccountError {
+            error,
+            retry_after_secs: Some(secs),
         }
-    })
-    .await
-    .map_err(ApiError::internal)
+    }
+}
+
+impl From<ApiError> for AccountError {
+    fn from(error: ApiError) -> Self {
+        AccountError {
+            error,
+            retry_after_secs: None,
+        }
+    }
+}
+
+impl From<sqlx::Error> for AccountError {
+    fn from(error: sqlx::Error) -> Self {
+        ApiError::from(error).into()
+    }
+}
+
+impl<'r> Responder<'r, 'static> for AccountError {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        let mut response = self.error.respond_to(req)?;
+        if let Some(secs) = self.retry_after_secs {
+            response.set_raw_header("Retry-After", secs.to_string());
+        }
+        Ok(response)
+    }
 }
 
 fn email_taken() -> ApiError {
@@ -41,72 +85,153 @@ fn email_taken() -> ApiError {
         .with_details(json!({ "field": "email" }))
 }
 
+/// Registration answers 409 `email_taken` for an existing email (it logs the
+/// new user in, so it cannot answer the same either way). To keep that from
+/// enumerating accounts, each client address gets `login_max_failures`
+/// registrations of existing emails per login window, counted like failed
+/// logins; then every registration from it is a 429 until the window passes.
 pub async fn register(
     db: &DbPool,
     settings: &Settings,
+    hashes: &HashPool,
+    client: Option<IpAddr>,
     email: &str,
     name: &str,
     password: &str,
-) -> ApiResult<(UserRow, IssuedToken)> {
+) -> AccountResult<(UserRow, IssuedToken)> {
     check_email(email).map_err(problem)?;
     check_name(name).map_err(problem)?;
     check_password("password", password).map_err(problem)?;
+    let ticket = hashes.admit().map_err(hash_error)?;
+    let probes = registration_probes_key(client);
+    let reservation = {
+        let mut conn = db.acquire().await?;
+        reserve_attempt(&mut conn, settings, &probes).await?
+    };
+    let Some(reservation) = reservation else {
+        return Err(too_many_attempts(
+            settings,
+            "too many registrations of existing emails from this address; try again later",
+        ));
+    };
     let now = now_text();
     let user = UserRow {
         id: new_id(),
         email: store::users::normalize_email(email),
         name: name.trim().to_string(),
-        password_hash: hash(password.to_string()).await?,
+        password_hash: ticket
+            .hash(password.to_string())
+            .await
+            .map_err(hash_error)?,
         stripe_customer_id: None,
         created_at: now.clone(),
         updated_at: now,
     };
     let mut tx = db.begin().await?;
     if !store::users::insert_if_absent(&mut tx, &user).await? {
-        return Err(email_taken());
+        // The reservation stays: it counts this probe.
+        return Err(email_taken().into());
     }
     let token = issue_token(&mut tx, &user.id, settings.token_ttl_secs).await?;
+    store::login_failures::release(&mut tx, &reservation).await?;
     tx.commit().await?;
     Ok((user, token))
 }
 
-/// One answer for an unknown email and a wrong password; too many failures
-/// for one email within the window is a 429 before the password is even checked.
+/// The throttling key for registrations from `client`: upper case, so no
+/// login (emails are lowercased) can ever count against it.
+fn registration_probes_key(client: Option<IpAddr>) -> String {
+    match client {
+        Some(ip) => format!("REGISTER FROM {ip}"),
+        None => "REGISTER FROM UNKNOWN".to_string(),
+    }
+}
+
+/// Reserves one attempt for `key` in the current window: `None` when the
+/// window already holds `login_max_failures`.
+async fn reserve_attempt(
+    conn: &mut sqlx::AnyConnection,
+    settings: &Settings,
+    key: &str,
+) -> sqlx::Result<Option<String>> {
+    let now = Utc::now();
+    let window_start = timestamp_text(now - login_window(settings));
+    store::login_failures::reserve(
+        conn,
+        key,
+        &timestamp_text(now),
+        &window_start,
+        settings.login_max_failures,
+    )
+    .await
+}
+
+/// The throttling window, at most a year (a larger setting would overflow
+/// the timestamp arithmetic, and means "forever" anyway).
+fn login_window(settings: &Settings) -> Duration {
+    const YEAR_SECS: i64 = 365 * 24 * 3600;
+    Duration::seconds(
+        i64::try_from(settings.login_window_secs)
+            .unwrap_or(YEAR_SECS)
+            .min(YEAR_SECS),
+    )
+}
+
+/// One answer for an unknown email and a wrong password. Each attempt is
+/// reserved (counted as a failure) before its password is checked, and too
+/// many for one email within the window is a 429 without any check. No
+/// database connection is held while the password is hashed.
 pub async fn login(
     db: &DbPool,
     settings: &Settings,
+    hashes: &HashPool,
     email: &str,
     password: &str,
-) -> ApiResult<(UserRow, IssuedToken)> {
+) -> AccountResult<(UserRow, IssuedToken)> {
     let email = store::users::normalize_email(email);
-    let now = Utc::now();
-    let window_start = timestamp_text(now - Duration::seconds(settings.login_window_secs as i64));
-    let mut conn = db.acquire().await?;
-    let failures = store::login_failures::count_since(&mut conn, &email, &window_start).await?;
-    if failures >= i64::from(settings.login_max_failures) {
-        return Err(ApiError::new(
-            Status::TooManyRequests,
-            "too_many_attempts",
-            "too many failed logins for this email; try again later",
+    // A full queue turns the login away before it costs the database anything.
+    let ticket = hashes.admit().map_err(hash_error)?;
+    let user = {
+        let mut conn = db.acquire().await?;
+        if reserve_attempt(&mut conn, settings, &email)
+            .await?
+            .is_none()
+        {
+            return Err(too_many_attempts(
+                settings,
+                "too many failed logins for this email; try again later",
+            ));
+        }
+        store::users::find_by_email(&mut conn, &email).await?
+    };
+    let ok = ticket
+        .verify(
+            password.to_string(),
+            user.as_ref().map(|u| u.password_hash.clone()),
         )
-        .with_details(json!({ "retry_after_secs": settings.login_window_secs })));
-    }
-    let user = store::users::find_by_email(&mut conn, &email).await?;
-    let ok = verify(
-        password.to_string(),
-        user.as_ref().map(|u| u.password_hash.clone()),
-    )
-    .await?;
+        .await
+        .map_err(hash_error)?;
     let Some(user) = user.filter(|_| ok) else {
-        store::login_failures::record(&mut conn, &email, &timestamp_text(now)).await?;
+        // The reservation stays: it is this failure.
         return Err(ApiError::unauthorized(
             "invalid_credentials",
             "the email or password is incorrect",
-        ));
+        )
+        .into());
     };
+    let window_start = timestamp_text(Utc::now() - login_window(settings));
+    let mut conn = db.acquire().await?;
     store::login_failures::clear(&mut conn, &email, &window_start).await?;
     let token = issue_token(&mut conn, &user.id, settings.token_ttl_secs).await?;
     Ok((user, token))
+}
+
+fn too_many_attempts(settings: &Settings, message: &str) -> AccountError {
+    AccountError::retry_after(
+        ApiError::new(Status::TooManyRequests, "too_many_attempts", message)
+            .with_details(json!({ "retry_after_secs": settings.login_window_secs })),
+        settings.login_window_secs,
+    )
 }
 
 #[derive(Debug, Default)]
@@ -118,7 +243,12 @@ pub struct Changes<'a> {
 
 /// Applies `changes`; a new password revokes every token the user has, so a
 /// stolen session dies with the old password.
-pub async fn update(db: &DbPool, mut user: UserRow, changes: Changes<'_>) -> ApiResult<UserRow> {
+pub async fn update(
+    db: &DbPool,
+    hashes: &HashPool,
+    mut user: UserRow,
+    changes: Changes<'_>,
+) -> AccountResult<UserRow> {
     if let Some(name) = changes.name {
         check_name(name).map_err(problem)?;
         user.name = name.trim().to_string();
@@ -129,7 +259,10 @@ pub async fn update(db: &DbPool, mut user: UserRow, changes: Changes<'_>) -> Api
     }
     if let Some(password) = changes.password {
         check_password("password", password).map_err(problem)?;
-        user.password_hash = hash(password.to_string()).await?;
+        user.password_hash = hashes
+            .hash(password.to_string())
+            .await
+            .map_err(hash_error)?;
     }
     user.updated_at = now_text();
     let mut tx = db.begin().await?;
@@ -138,26 +271,36 @@ pub async fn update(db: &DbPool, mut user: UserRow, changes: Changes<'_>) -> Api
     }
     // Last in the transaction: a unique violation ends it (PostgreSQL).
     if !store::users::update(&mut tx, &user).await? {
-        return Err(email_taken());
+        return Err(email_taken().into());
     }
     tx.commit().await?;
     Ok(user)
 }
 
-pub async fn check_current_password(user: &UserRow, current: Option<&str>) -> ApiResult<()> {
+pub async fn check_current_password(
+    hashes: &HashPool,
+    user: &UserRow,
+    current: Option<&str>,
+) -> AccountResult<()> {
     let Some(current) = current else {
         return Err(ApiError::invalid_field(
             "current_password_required",
             "current_password",
             "is required to change the password",
-        ));
+        )
+        .into());
     };
-    if !verify(current.to_string(), Some(user.password_hash.clone())).await? {
+    let matches = hashes
+        .verify(current.to_string(), Some(user.password_hash.clone()))
+        .await
+        .map_err(hash_error)?;
+    if !matches {
         return Err(ApiError::invalid_field(
             "wrong_current_password",
             "current_password",
             "does not match",
-        ));
+        )
+        .into());
     }
     Ok(())
 }

@@ -8,6 +8,7 @@ use rocket::figment::Figment;
 use rocket::{Build, Rocket};
 use rocket_db_pools::Database;
 
+use crate::auth::hash_pool::{HashPool, HashPoolSettings};
 use crate::checkout::sweep;
 use crate::config::{self, Settings};
 use crate::db::{self, Db};
@@ -23,6 +24,23 @@ pub fn build(figment: Figment) -> Rocket<Build> {
                     Ok(settings) => Ok(rocket.manage::<Settings>(settings)),
                     Err(reason) => {
                         tracing::error!("{reason}");
+                        Err(rocket)
+                    }
+                }
+            },
+        ))
+        .attach(AdHoc::try_on_ignite(
+            "password hashing threads",
+            |rocket| async move {
+                let pool = rocket
+                    .figment()
+                    .extract::<HashPoolSettings>()
+                    .map_err(|e| e.to_string())
+                    .and_then(|settings| HashPool::start(&settings).map_err(|e| e.to_string()));
+                match pool {
+                    Ok(pool) => Ok(rocket.manage(pool)),
+                    Err(reason) => {
+                        tracing::error!("password hashing: {reason}");
                         Err(rocket)
                     }
                 }

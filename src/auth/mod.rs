@@ -5,6 +5,7 @@
 pub mod api_key;
 pub mod bearer;
 pub mod caller;
+pub mod hash_pool;
 pub mod password;
 pub mod scope;
 

@@ -69,6 +69,7 @@ async fn get_user(_key: Scoped<Admin>, db: &Db, id: Id<'_>) -> ApiResult<Success
 async fn update_user(
     _key: Scoped<Admin>,
     db: &Db,
+    hashes: &rocket::State<crate::auth::hash_pool::HashPool>,
     id: Id<'_>,
     body: JsonBody<AdminUpdateUserRequest>,
 ) -> ApiResult<Success<UserView>> {
@@ -79,7 +80,9 @@ async fn update_user(
         email: r.email.as_deref(),
         password: r.password.as_deref(),
     };
-    let updated = accounts::update(db, user, changes).await?;
+    let updated = accounts::update(db, hashes, user, changes)
+        .await
+        .map_err(|e| e.error)?;
     Ok(Success::ok("user updated", updated.into()))
 }
 

@@ -1,11 +1,14 @@
 //! Customers' own accounts: register, log in and out, see and change themselves.
 
+use std::net::IpAddr;
+
 use rocket::http::Method;
 use rocket::{Route, State};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use crate::accounts::{self, Changes};
+use crate::accounts::{self, AccountResult, Changes};
+use crate::auth::hash_pool::HashPool;
 use crate::auth::User;
 use crate::body::JsonBody;
 use crate::config::Settings;
@@ -70,10 +73,13 @@ fn grant(user: store::users::UserRow, token: crate::auth::bearer::IssuedToken) -
 async fn register(
     db: &Db,
     settings: &State<Settings>,
+    hashes: &State<HashPool>,
+    client: Option<IpAddr>,
     body: JsonBody<RegisterRequest>,
-) -> ApiResult<Success<AuthGrant>> {
+) -> AccountResult<Success<AuthGrant>> {
     let r = body.0;
-    let (user, token) = accounts::register(db, settings, &r.email, &r.name, &r.password).await?;
+    let (user, token) =
+        accounts::register(db, settings, hashes, client, &r.email, &r.name, &r.password).await?;
     Ok(Success::created("registered", grant(user, token)))
 }
 
@@ -81,9 +87,11 @@ async fn register(
 async fn login(
     db: &Db,
     settings: &State<Settings>,
+    hashes: &State<HashPool>,
     body: JsonBody<LoginRequest>,
-) -> ApiResult<Success<AuthGrant>> {
-    let (user, token) = accounts::login(db, settings, &body.0.email, &body.0.password).await?;
+) -> AccountResult<Success<AuthGrant>> {
+    let (user, token) =
+        accounts::login(db, settings, hashes, &body.0.email, &body.0.password).await?;
     Ok(Success::ok("logged in", grant(user, token)))
 }
 
@@ -103,18 +111,19 @@ async fn me(user: User) -> Success<UserView> {
 async fn update_me(
     user: User,
     db: &Db,
+    hashes: &State<HashPool>,
     body: JsonBody<UpdateMeRequest>,
-) -> ApiResult<Success<UserView>> {
+) -> AccountResult<Success<UserView>> {
     let r = body.0;
     if r.password.is_some() {
-        accounts::check_current_password(&user.row, r.current_password.as_deref()).await?;
+        accounts::check_current_password(hashes, &user.row, r.current_password.as_deref()).await?;
     }
     let changes = Changes {
         name: r.name.as_deref(),
         email: r.email.as_deref(),
         password: r.password.as_deref(),
     };
-    let updated = accounts::update(db, user.row, changes).await?;
+    let updated = accounts::update(db, hashes, user.row, changes).await?;
     Ok(Success::ok("user updated", updated.into()))
 }
 
@@ -155,7 +164,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             response: Some(schema::<Envelope<AuthGrant>>),
             success: &[201],
             headers: &[],
-            errors: &[400, 409, 413, 415, 422, 503],
+            errors: &[400, 409, 413, 415, 422, 429, 503],
         },
         Endpoint {
             method: Method::Post,
@@ -186,7 +195,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             Method::Patch,
             "Change name, email or password (a new password needs current_password and logs out every session)",
             Body::Required(schema::<UpdateMeRequest>),
-            &[400, 401, 409, 413, 415, 422, 503],
+            &[400, 401, 409, 413, 415, 422, 429, 503],
         ),
         me(Method::Delete, "Delete the logged-in user (their orders are kept)", Body::None, &[401, 503]),
     ]

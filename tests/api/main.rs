@@ -11,6 +11,7 @@ mod customer_orders;
 mod errors;
 mod health;
 mod hostile_input;
+mod login_abuse;
 mod openapi;
 mod orders;
 mod products;

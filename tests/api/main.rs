@@ -14,6 +14,7 @@ mod hostile_input;
 mod openapi;
 mod orders;
 mod products;
+mod readme_walkthrough;
 mod secrets_in_logs;
 mod seeding;
 mod storage;

@@ -102,14 +102,26 @@ impl Drop for Server {
     }
 }
 
+/// The database both terminals use: `DATABASE_URL` when given, else (as
+/// after a fresh clone) none, so the debug default `data/orderpay.db`
+/// relative to `dir`.
+fn database_env(command: &mut Command, database_url: Option<&str>) {
+    match database_url {
+        Some(url) => command.env("DATABASE_URL", url),
+        None => command.env_remove("DATABASE_URL"),
+    };
+}
+
 /// `orderpay` as `cargo run` starts it (debug profile, so the in-process
-/// Stripe simulator), on a free port, its log in `dir`.
-fn start_server(binary: &str, database_url: &str, dir: &Path) -> (Server, String) {
+/// Stripe simulator), from `dir`, on a free port, its log in `dir`.
+fn start_server(binary: &str, database_url: Option<&str>, dir: &Path) -> (Server, String) {
     let port = free_port();
     let log = std::fs::File::create(dir.join("server.log")).unwrap();
-    let child = Command::new(binary)
+    let mut command = Command::new(binary);
+    database_env(&mut command, database_url);
+    let child = command
         .current_dir(dir)
-        .env("DATABASE_URL", database_url)
+        .env_remove("ROCKET_CONFIG")
         .env("ROCKET_PROFILE", "debug")
         .env("ROCKET_ADDRESS", "127.0.0.1")
         .env("ROCKET_PORT", port.to_string())
@@ -131,13 +143,15 @@ fn start_server(binary: &str, database_url: &str, dir: &Path) -> (Server, String
     (server, format!("http://127.0.0.1:{port}"))
 }
 
-/// Runs the script like the second terminal of the README would: same
-/// database URL as the server (required on PostgreSQL, harmless on SQLite).
-fn run_script(script_path: &Path, database_url: &str, dir: &Path) -> Output {
-    let mut child = Command::new("bash")
+/// Runs the script like the second terminal of the README would: in the
+/// server's directory, with the server's `DATABASE_URL` if it has one.
+fn run_script(script_path: &Path, database_url: Option<&str>, dir: &Path) -> Output {
+    let mut command = Command::new("bash");
+    database_env(&mut command, database_url);
+    let mut child = command
         .arg(script_path)
         .current_dir(dir)
-        .env("DATABASE_URL", database_url)
+        .env_remove("ROCKET_CONFIG")
         .env("ROCKET_PROFILE", "debug")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
@@ -168,19 +182,15 @@ fn failed_readme_line(stderr: &str, origin: &[usize]) -> Option<usize> {
 
 async fn replay_on(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
+    // SQLite as a newcomer gets it: no configuration at all, the debug
+    // defaults compiled into the binary, the file under the directory's data/.
     let (database_url, cleanup) = match backend {
-        Backend::Sqlite => (
-            format!(
-                "sqlite://{}?mode=rwc",
-                dir.path().join("orderpay.db").display()
-            ),
-            None,
-        ),
+        Backend::Sqlite => (None, None),
         Backend::Postgres => match std::env::var(POSTGRES_ENV) {
             Ok(server) if !server.trim().is_empty() => {
                 let (url, name) = create_postgres_database(server.trim()).await;
                 (
-                    url,
+                    Some(url),
                     Some(Cleanup::Postgres(server.trim().to_string(), name)),
                 )
             }
@@ -192,11 +202,11 @@ async fn replay_on(backend: Backend) {
     };
     let binary = env!("CARGO_BIN_EXE_orderpay");
     let blocks = walkthrough_blocks(README);
-    let (server, base_url) = start_server(binary, &database_url, dir.path());
+    let (server, base_url) = start_server(binary, database_url.as_deref(), dir.path());
     let (script, origin) = replay_script(&blocks, binary, &base_url);
     let script_path = dir.path().join("walkthrough.sh");
     std::fs::write(&script_path, &script).unwrap();
-    let output = run_script(&script_path, &database_url, dir.path());
+    let output = run_script(&script_path, database_url.as_deref(), dir.path());
     drop(server);
     if let Some(cleanup) = cleanup {
         cleanup.finish().await;

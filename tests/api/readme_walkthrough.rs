@@ -7,6 +7,11 @@
 //! `http://127.0.0.1:8000` the test server's address. The README states its
 //! results as `grep`s on the answers, so a step that no longer says what the
 //! README promises fails the test, which shows that README line.
+//!
+//! The server is the real binary, started from a fresh directory with no
+//! Rocket.toml: on SQLite with no configuration at all (both terminals share
+//! `data/orderpay.db` there, as after a fresh clone), on PostgreSQL with a
+//! fresh database's `DATABASE_URL` in both terminals, as the README says.
 
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;

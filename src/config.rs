@@ -198,10 +198,33 @@ fn default_reconcile_refund_age() -> u64 {
     2 * 60
 }
 
-/// Rocket's figment (Rocket.toml + `ROCKET_*`), with `DATABASE_URL` on top and,
-/// in the debug profile only, a zero-setup SQLite default underneath.
+/// The shipped Rocket.toml, compiled in: the profiles' defaults (release
+/// listens on 0.0.0.0 and never seeds demo data; debug seeds) hold wherever
+/// the binary is started from, not only next to the file.
+const BUILT_IN_SETTINGS: &str = include_str!("../Rocket.toml");
+
+/// Rocket's own layering (defaults, Rocket.toml or `ROCKET_CONFIG`,
+/// `ROCKET_*`) with the built-in settings between the defaults and the file:
+/// a Rocket.toml that is found still overrides them key by key.
+fn layered(config_file: &str) -> Figment {
+    use rocket::figment::providers::{Env, Format, Toml};
+    use rocket::figment::Profile;
+    Figment::from(rocket::Config::default())
+        .merge(Toml::string(BUILT_IN_SETTINGS).nested())
+        .merge(Toml::file(config_file).nested())
+        .merge(Env::prefixed("ROCKET_").ignore(&["PROFILE"]).global())
+        .select(Profile::from_env_or(
+            "ROCKET_PROFILE",
+            rocket::Config::DEFAULT_PROFILE,
+        ))
+}
+
+/// Rocket's figment (built-in settings, Rocket.toml, `ROCKET_*`), with
+/// `DATABASE_URL` on top and, in the debug profile only, a zero-setup SQLite
+/// default underneath.
 pub fn figment() -> Figment {
-    let mut figment = rocket::Config::figment();
+    let config_file = std::env::var("ROCKET_CONFIG").unwrap_or_else(|_| "Rocket.toml".into());
+    let mut figment = layered(&config_file);
     for (env, key) in [
         ("DATABASE_URL", DATABASE_URL_KEY),
         ("STRIPE_SECRET_KEY", "stripe.secret_key"),
@@ -263,6 +286,19 @@ pub fn check(figment: &Figment) -> Result<Settings, String> {
 mod tests {
     use super::*;
     use rocket::figment::providers::Serialized;
+
+    #[test]
+    fn the_profiles_defaults_do_not_need_rocket_toml_in_the_working_directory() {
+        let nowhere = "/nonexistent/orderpay/Rocket.toml";
+        let release = layered(nowhere).select("release");
+        let address: String = release.extract_inner("address").unwrap();
+        assert_eq!(address, "0.0.0.0");
+        assert!(!release.extract_inner::<bool>("demo_seed").unwrap());
+        let debug = layered(nowhere).select("debug");
+        let address: String = debug.extract_inner("address").unwrap();
+        assert_eq!(address, "127.0.0.1");
+        assert!(debug.extract_inner::<bool>("demo_seed").unwrap());
+    }
 
     #[test]
     fn release_without_a_database_is_refused_in_one_line() {

@@ -51,8 +51,25 @@ pub struct LineItemView {
     pub sku: String,
     pub name: String,
     pub quantity: i64,
+    /// The price of one unit: a decimal string in major units ("56.00").
     pub unit_amount: String,
+    /// The line's total, `unit_amount` × `quantity`: a decimal string in major units ("112.00").
     pub amount: String,
+}
+
+/// One meaning per field in every view that lists an order's items (the
+/// order and its PaymentIntent); Stripe's metadata keeps its own shape.
+fn line_item_views(items: Vec<ItemRow>, currency: &str) -> Vec<LineItemView> {
+    items
+        .into_iter()
+        .map(|item| LineItemView {
+            unit_amount: major(item.unit_amount, currency),
+            amount: major(item.amount, currency),
+            sku: item.sku,
+            name: item.name,
+            quantity: item.quantity,
+        })
+        .collect()
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -204,16 +221,7 @@ impl OrderView {
     pub fn new(row: OrderRow, items: Vec<ItemRow>, history: Option<Vec<HistoryRow>>) -> Self {
         let currency = row.currency.clone();
         OrderView {
-            line_items: items
-                .into_iter()
-                .map(|item| LineItemView {
-                    unit_amount: major(item.unit_amount, &currency),
-                    amount: major(item.amount, &currency),
-                    sku: item.sku,
-                    name: item.name,
-                    quantity: item.quantity,
-                })
-                .collect(),
+            line_items: line_item_views(items, &currency),
             history: history.map(|rows| {
                 rows.into_iter()
                     .map(|h| HistoryView {
@@ -304,7 +312,8 @@ pub struct PaymentIntentView {
     pub currency: String,
     /// Stripe's PaymentIntent status.
     pub status: String,
-    pub line_items: Vec<crate::checkout::line_items::LineItem>,
+    /// The order's items, as in the order view.
+    pub line_items: Vec<LineItemView>,
     /// What the customer must do next (3-D Secure), when status is requires_action.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_action: Option<serde_json::Value>,
@@ -315,16 +324,16 @@ pub struct PaymentIntentView {
 impl PaymentIntentView {
     pub fn new(
         pi: crate::stripe::types::PaymentIntent,
-        line_items: Vec<crate::checkout::line_items::LineItem>,
+        items: Vec<ItemRow>,
         order_status: OrderStatus,
     ) -> Self {
         PaymentIntentView {
+            line_items: line_item_views(items, &pi.currency),
             amount: major(pi.amount, &pi.currency),
             id: pi.id,
             client_secret: pi.client_secret,
             currency: pi.currency,
             status: pi.status.as_str().to_string(),
-            line_items,
             next_action: pi.next_action,
             order_status,
         }

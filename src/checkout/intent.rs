@@ -15,7 +15,6 @@ pub struct Intent {
     pub payment_intent: PaymentIntent,
     /// Whether this request started the attempt (201) or found it (200).
     pub created: bool,
-    pub line_items: Vec<LineItem>,
 }
 
 fn key(text: String) -> ApiResult<IdempotencyKey> {
@@ -275,7 +274,6 @@ pub async fn ensure(
             return Ok(Intent {
                 payment_intent: pi,
                 created,
-                line_items: items,
             });
         }
         // The next attempt is claimed first, so this PaymentIntent is no

@@ -1,8 +1,7 @@
-//! The order's line items as the PaymentIntent carries them: in its metadata
-//! (JSON, minor units) and in the payment-intent response, in the shape the
-//! shop frontend already reads.
+//! The order's line items as the PaymentIntent carries them in its Stripe
+//! metadata (JSON, unit prices in minor units: the seed documents' shape).
+//! The API's own answers use `views::LineItemView` (decimal strings).
 
-use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::store::orders::ItemRow;
@@ -10,7 +9,7 @@ use crate::store::orders::ItemRow;
 /// Stripe caps a metadata value at 500 characters.
 pub const METADATA_VALUE_LIMIT: usize = 500;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LineItem {
     pub name: String,
     /// Unit price in minor units (5600 = 56.00 usd).

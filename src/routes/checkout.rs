@@ -10,7 +10,7 @@ use super::orders::order_view;
 use crate::auth::api_key::{PaymentsCallback, Scoped};
 use crate::auth::{Caller, CheckoutCaller, Scope};
 use crate::body::{JsonBody, OptionalJsonBody};
-use crate::checkout::{cancel, confirm, intent, line_items, settle, stray, stripe_error};
+use crate::checkout::{cancel, confirm, intent, settle, stray, stripe_error};
 use crate::db::Db;
 use crate::domain::OrderStatus;
 use crate::error::{ApiError, ApiResult};
@@ -53,8 +53,9 @@ async fn create_payment_intent(
     drop(conn);
     let intent = intent::ensure(db, stripe, &order, &caller.user.row).await?;
     let mut conn = db.acquire().await?;
+    let items = store::orders::items(&mut conn, std::slice::from_ref(&order.id)).await?;
     let status = current_status(&mut conn, id.0).await?;
-    let view = PaymentIntentView::new(intent.payment_intent, intent.line_items, status);
+    let view = PaymentIntentView::new(intent.payment_intent, items, status);
     Ok(if intent.created {
         Success::created("Payment intent created successfully", view)
     } else {
@@ -132,7 +133,7 @@ async fn confirm_payment_intent(
     let mut conn = db.acquire().await?;
     let items = store::orders::items(&mut conn, std::slice::from_ref(&order.id)).await?;
     let status = current_status(&mut conn, id.0).await?;
-    let view = PaymentIntentView::new(pi, line_items::from_items(&items, &order.currency), status);
+    let view = PaymentIntentView::new(pi, items, status);
     Ok(Success::ok("Payment intent confirmed", view))
 }
 

@@ -123,13 +123,14 @@ where
     }
 }
 
-enum Cleanup {
+/// What to remove once a test is over: its SQLite directory or its PostgreSQL database.
+pub enum Cleanup {
     Sqlite(tempfile::TempDir),
     Postgres(String, String),
 }
 
 impl Cleanup {
-    async fn finish(self) {
+    pub async fn finish(self) {
         match self {
             Cleanup::Sqlite(dir) => drop(dir),
             Cleanup::Postgres(server, name) => {
@@ -151,7 +152,7 @@ async fn admin_connection(server: &str) -> sqlx::AnyConnection {
         .unwrap_or_else(|e| panic!("{POSTGRES_ENV} is set but PostgreSQL is unreachable: {e}"))
 }
 
-async fn create_postgres_database(server: &str) -> (String, String) {
+pub async fn create_postgres_database(server: &str) -> (String, String) {
     let name = format!("orderpay_test_{}", uuid::Uuid::new_v4().simple());
     let mut conn = admin_connection(server).await;
     sqlx::query(&format!("CREATE DATABASE \"{name}\""))

@@ -15,6 +15,7 @@ mod login_abuse;
 mod openapi;
 mod orders;
 mod products;
+mod readme_walkthrough;
 mod secrets_in_logs;
 mod seeding;
 mod storage;

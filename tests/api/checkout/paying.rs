@@ -23,7 +23,8 @@ db_test!(
         assert_eq!(data["status"], "requires_payment_method");
         assert_eq!(
             data["line_items"],
-            json!([{"name": "Main product 2", "amount": 5600, "currency": "usd", "quantity": 2, "description": ""}])
+            json!([{"sku": "MAIN-2", "name": "Main product 2", "quantity": 2, "unit_amount": "56.00", "amount": "112.00"}]),
+            "the same fields, with the same meanings, as the order's line items"
         );
         let pi_id = data["id"].as_str().unwrap().to_string();
         assert!(data["client_secret"]

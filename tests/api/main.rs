@@ -10,6 +10,7 @@ mod cli;
 mod customer_orders;
 mod errors;
 mod health;
+mod model;
 mod openapi;
 mod orders;
 mod products;

@@ -10,7 +10,9 @@
 //!
 //! `ORDERPAY_MODEL_CASES` (default 3) and `ORDERPAY_MODEL_STEPS` (most steps
 //! per case, default 12) size a run; `ORDERPAY_MODEL_SEED` (hex, 32 bytes)
-//! replays one; `ORDERPAY_MODEL_SHRINK_SECS` (default 120) bounds shrinking.
+//! replays one; `ORDERPAY_MODEL_SHRINK_SECS` (default 60) bounds shrinking.
+//! `ORDERPAY_MODEL_KEEP_GOING=1` (long runs) does not stop at the first
+//! failing case: it counts failures by invariant and reports each kind once.
 
 mod apply;
 mod invariants;
@@ -53,7 +55,13 @@ fn seed() -> [u8; 32] {
 #[derive(Default)]
 struct Tally {
     steps: AtomicUsize,
+    /// Steps up to the broken invariant in the latest failing case: what
+    /// proptest reports last is that case, and the steps after it are noise.
+    failing_prefix: AtomicUsize,
     skipped: Mutex<BTreeMap<&'static str, u32>>,
+    /// In a long run that keeps going: each failing case's report, its
+    /// first line (what broke) counted.
+    failures: Mutex<BTreeMap<String, (u32, String)>>,
 }
 
 fn model(backend: Backend) {
@@ -65,7 +73,7 @@ fn model(backend: Backend) {
     }
     let config = Config {
         cases: env_number("ORDERPAY_MODEL_CASES", 3) as u32,
-        max_shrink_time: 1_000 * env_number("ORDERPAY_MODEL_SHRINK_SECS", 120) as u32,
+        max_shrink_time: 1_000 * env_number("ORDERPAY_MODEL_SHRINK_SECS", 60) as u32,
         failure_persistence: None,
         ..Config::default()
     };
@@ -77,23 +85,69 @@ fn model(backend: Backend) {
     );
     let mut runner =
         TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &seed));
+    let keep_going = env_number("ORDERPAY_MODEL_KEEP_GOING", 0) == 1;
     let tally = Tally::default();
     let outcome = runner.run(&ops::case(max_steps), |case| {
-        run_case(backend, &case, &tally).map_err(TestCaseError::fail)
+        let verdict = run_case(backend, &case, &tally);
+        match verdict {
+            Err(report) if keep_going => {
+                let what = broken_invariant(&report);
+                let mut failures = tally.failures.lock().unwrap();
+                let entry = failures
+                    .entry(what)
+                    .or_insert((0, format!("{report}\n{case:#?}")));
+                entry.0 += 1;
+                Ok(())
+            }
+            verdict => verdict.map_err(TestCaseError::fail),
+        }
     });
     eprintln!(
         "model on {backend:?}: {} steps run (shrinking included); skipped operations: {:?}",
         tally.steps.load(Ordering::SeqCst),
         tally.skipped.lock().unwrap()
     );
+    let failures = tally.failures.lock().unwrap();
+    if !failures.is_empty() {
+        for (what, (n, example)) in failures.iter() {
+            eprintln!("=== {n} case(s): {what}\nfirst example:\n{example}\n");
+        }
+        panic!(
+            "model on {backend:?}: {} kinds of broken invariant (see above)",
+            failures.len()
+        );
+    }
     match outcome {
         Ok(()) => {}
-        Err(TestError::Fail(reason, case)) => panic!(
-            "model on {backend:?} broke an invariant\n{reason}\nshrunk sequence ({} steps):\n{case:#?}",
-            case.len()
-        ),
+        Err(TestError::Fail(reason, case)) => {
+            let prefix = tally
+                .failing_prefix
+                .load(Ordering::SeqCst)
+                .clamp(1, case.len());
+            panic!(
+                "model on {backend:?} broke an invariant\n{reason}\nshrunk sequence ({prefix} of {} steps):\n{:#?}",
+                case.len(),
+                &case[..prefix]
+            )
+        }
         Err(TestError::Abort(reason)) => panic!("model on {backend:?} aborted: {reason}"),
     }
+}
+
+/// "invariant N" and the first id-free words of what broke, to count alike failures.
+fn broken_invariant(report: &str) -> String {
+    let line = report.lines().nth(1).unwrap_or(report).trim();
+    let number = line.split([',', ':']).next().unwrap_or(line);
+    let detail = line
+        .split_once("): ")
+        .or_else(|| line.split_once(": "))
+        .map_or("", |(_, detail)| detail);
+    let words: Vec<&str> = detail
+        .split_whitespace()
+        .filter(|w| !w.contains(|c: char| c.is_ascii_digit() || c == '"'))
+        .take(4)
+        .collect();
+    format!("{number}: {}", words.join(" "))
 }
 
 /// One case on a fresh app and database: its first broken invariant, if any.
@@ -127,18 +181,21 @@ fn run_case(backend: Backend, case: &[Op], tally: &Tally) -> Result<(), String> 
 }
 
 async fn drive(world: &mut World, case: &[Op], tally: &Tally) -> Result<(), String> {
+    tally.failing_prefix.store(case.len(), Ordering::SeqCst);
     for (i, op) in case.iter().enumerate() {
         world.begin_step();
         apply::step(world, op).await;
         tally.steps.fetch_add(1, Ordering::SeqCst);
         let broken = invariants::check(world, Moment::AfterStep).await;
         if !broken.is_empty() {
+            tally.failing_prefix.store(i + 1, Ordering::SeqCst);
             return Err(format!("after step {i} {op:?}:\n  {}", broken.join("\n  ")));
         }
     }
     quiesce::quiesce(world).await;
     let broken = invariants::check(world, Moment::Quiescent).await;
     if !broken.is_empty() {
+        tally.failing_prefix.store(case.len(), Ordering::SeqCst);
         return Err(format!("after quiescence:\n  {}", broken.join("\n  ")));
     }
     Ok(())

@@ -192,8 +192,47 @@ async fn apply(world: &World, op: &Op) {
             }
         }
         Op::Fault { path, kind } => fault(world, path.prefix(), *kind).await,
+        Op::HoldRefunds { hold } => {
+            if control(world.app(), "/_sim/refunds/hold", json!({"hold": hold}))
+                .await
+                .is_none()
+            {
+                world.skip("hold refunds");
+            }
+        }
+        Op::SettleRefund { order, succeed } => {
+            let Some(order) = world.order(*order) else {
+                return;
+            };
+            let outcome = if *succeed { "succeed" } else { "fail" };
+            if let Some(refund) = pending_refunds(world, &order.id).await.first() {
+                let path = format!("/_sim/refunds/{refund}/settle");
+                if control(world.app(), &path, json!({"outcome": outcome}))
+                    .await
+                    .is_none()
+                {
+                    world.skip("settle refund");
+                }
+            }
+        }
         Op::Restart | Op::Parallel(_) => unreachable!("run by `step`"),
     }
+}
+
+/// Stripe ids of the order's refunds orderpay still sees pending.
+pub async fn pending_refunds(world: &World, order_id: &str) -> Vec<String> {
+    let path = format!("/api/v1/shop/orders/{order_id}");
+    let headers = [api_key(&world.app().admin_key)];
+    let view = world.call(Method::Get, &path, &headers, None).await;
+    view.body["data"]["refunds"]
+        .as_array()
+        .map_or(Vec::new(), |refunds| {
+            refunds
+                .iter()
+                .filter(|r| r["status"] == "pending")
+                .filter_map(|r| r["stripe_refund_id"].as_str().map(str::to_string))
+                .collect()
+        })
 }
 
 async fn create_order(world: &World, currency: &'static str, amount: &str) {

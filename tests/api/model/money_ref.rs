@@ -11,41 +11,41 @@ pub const SAMPLE: &[&str] = &[
 
 /// How Stripe's API writes amounts of a currency.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Rule {
+pub enum Decimals {
     /// The API amount is the whole unit (500 JPY -> 500).
-    ZeroDecimal,
+    Zero,
     /// Cents (12.34 USD -> 1234). HUF and TWD too: zero-decimal only for payouts.
-    TwoDecimal,
+    Two,
     /// 1/1000, last digit 0 (4.250 KWD -> 4250).
-    ThreeDecimal,
+    Three,
     /// ISK and UGX: whole units in life, sent as two-decimal with 00 (5 UGX -> 500).
-    WholeAsTwoDecimal,
+    WholeAsTwo,
 }
 
-pub fn rule(currency: &str) -> Rule {
+pub fn rule(currency: &str) -> Decimals {
     match currency {
         "bif" | "clp" | "djf" | "gnf" | "jpy" | "kmf" | "krw" | "mga" | "pyg" | "rwf" | "vnd"
-        | "vuv" | "xaf" | "xof" | "xpf" => Rule::ZeroDecimal,
-        "bhd" | "jod" | "kwd" | "omr" | "tnd" => Rule::ThreeDecimal,
-        "isk" | "ugx" => Rule::WholeAsTwoDecimal,
-        _ => Rule::TwoDecimal,
+        | "vuv" | "xaf" | "xof" | "xpf" => Decimals::Zero,
+        "bhd" | "jod" | "kwd" | "omr" | "tnd" => Decimals::Three,
+        "isk" | "ugx" => Decimals::WholeAsTwo,
+        _ => Decimals::Two,
     }
 }
 
-fn exponent(rule: Rule) -> u32 {
+fn exponent(rule: Decimals) -> u32 {
     match rule {
-        Rule::ZeroDecimal => 0,
-        Rule::TwoDecimal | Rule::WholeAsTwoDecimal => 2,
-        Rule::ThreeDecimal => 3,
+        Decimals::Zero => 0,
+        Decimals::Two | Decimals::WholeAsTwo => 2,
+        Decimals::Three => 3,
     }
 }
 
 /// The smallest step between two chargeable amounts, in API units.
 pub fn step(currency: &str) -> i64 {
     match rule(currency) {
-        Rule::ZeroDecimal | Rule::TwoDecimal => 1,
-        Rule::ThreeDecimal => 10,
-        Rule::WholeAsTwoDecimal => 100,
+        Decimals::Zero | Decimals::Two => 1,
+        Decimals::Three => 10,
+        Decimals::WholeAsTwo => 100,
     }
 }
 
@@ -53,9 +53,9 @@ pub fn step(currency: &str) -> i64 {
 /// of fraction (used as far as the currency has decimals).
 pub fn major_text(currency: &str, whole: u32, fraction: u32) -> String {
     match rule(currency) {
-        Rule::ZeroDecimal | Rule::WholeAsTwoDecimal => whole.to_string(),
-        Rule::TwoDecimal => format!("{whole}.{:02}", fraction % 100),
-        Rule::ThreeDecimal => format!("{whole}.{:02}0", fraction % 100),
+        Decimals::Zero | Decimals::WholeAsTwo => whole.to_string(),
+        Decimals::Two => format!("{whole}.{:02}", fraction % 100),
+        Decimals::Three => format!("{whole}.{:02}0", fraction % 100),
     }
 }
 
@@ -80,10 +80,10 @@ pub fn api_amount(text: &str, currency: &str) -> Option<i64> {
 /// The decimal text of an API amount, as orderpay's input takes it.
 pub fn major_of(amount: i64, currency: &str) -> String {
     match rule(currency) {
-        Rule::ZeroDecimal => amount.to_string(),
-        Rule::WholeAsTwoDecimal => (amount / 100).to_string(),
-        Rule::TwoDecimal => format!("{}.{:02}", amount / 100, amount % 100),
-        Rule::ThreeDecimal => format!("{}.{:03}", amount / 1000, amount % 1000),
+        Decimals::Zero => amount.to_string(),
+        Decimals::WholeAsTwo => (amount / 100).to_string(),
+        Decimals::Two => format!("{}.{:02}", amount / 100, amount % 100),
+        Decimals::Three => format!("{}.{:03}", amount / 1000, amount % 1000),
     }
 }
 

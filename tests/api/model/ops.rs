@@ -150,6 +150,15 @@ pub enum Op {
         path: FaultPath,
         kind: FaultKind,
     },
+    /// Stripe answers new refunds `pending` (or settles them at once again).
+    HoldRefunds {
+        hold: bool,
+    },
+    /// A pending refund of the order settles at Stripe.
+    SettleRefund {
+        order: usize,
+        succeed: bool,
+    },
     Restart,
     /// 2 to 4 operations at once.
     Parallel(Vec<Op>),
@@ -236,6 +245,8 @@ fn single() -> impl Strategy<Value = Op> {
         .prop_map(Op::ReleaseWebhooks),
         1 => (0usize..64).prop_map(|nth| Op::Redeliver { nth }),
         2 => fault(),
+        1 => any::<bool>().prop_map(|hold| Op::HoldRefunds { hold }),
+        1 => (order(), any::<bool>()).prop_map(|(order, succeed)| Op::SettleRefund { order, succeed }),
     ]
 }
 

@@ -11,6 +11,7 @@ use orderpay::stripe::sim::webhooks::ReleaseOrder;
 use rocket::http::Method;
 use serde_json::json;
 
+use super::apply::pending_refunds;
 use super::stripe_view::control;
 use super::world::World;
 use crate::helpers::api_key;
@@ -24,6 +25,12 @@ pub async fn quiesce(world: &World) {
     world.begin_step();
     // Refunds Stripe holds pending settle (a control the simulator may lack).
     let _ = control(app, "/_sim/refunds/hold", json!({"hold": false})).await;
+    for order in world.orders() {
+        for refund in pending_refunds(world, &order.id).await {
+            let path = format!("/_sim/refunds/{refund}/settle");
+            let _ = control(app, &path, json!({"outcome": "succeed"})).await;
+        }
+    }
     let mut settings = app.sim.webhooks.settings();
     settings.hold = false;
     settings.duplicates = 0;

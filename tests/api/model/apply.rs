@@ -418,8 +418,11 @@ async fn refund(world: &World, order: usize, percent: Option<u8>, key: RefundKey
             .refund_keys
             .get_mut(&order.id)
             .and_then(|keys| keys.iter_mut().find(|k| k.key == key));
+        // The body that made the refund is the key's body from now on: a
+        // request sent beside it with the same key may have been first.
         if let Some(used) = used.filter(|u| u.refund_id.is_none()) {
             used.refund_id = Some(id);
+            used.body = body;
         }
     }
 }

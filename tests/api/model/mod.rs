@@ -8,8 +8,8 @@
 //! after every step and once everything is quiet. On failure it prints the
 //! shrunk sequence, which replays with the printed seed or by hand.
 //!
-//! `ORDERPAY_MODEL_CASES` (default 3) and `ORDERPAY_MODEL_STEPS` (most steps
-//! per case, default 12) size a run; `ORDERPAY_MODEL_SEED` (hex, 32 bytes)
+//! `ORDERPAY_MODEL_CASES` (default 16) and `ORDERPAY_MODEL_STEPS` (most steps
+//! per case, default 16) size a run; `ORDERPAY_MODEL_SEED` (hex, 32 bytes)
 //! replays one; `ORDERPAY_MODEL_SHRINK_SECS` (default 60) bounds shrinking.
 //! `ORDERPAY_MODEL_KEEP_GOING=1` (long runs) does not stop at the first
 //! failing case: it counts failures by invariant and reports each kind once.
@@ -72,12 +72,12 @@ fn model(backend: Backend) {
         return;
     }
     let config = Config {
-        cases: env_number("ORDERPAY_MODEL_CASES", 3) as u32,
+        cases: env_number("ORDERPAY_MODEL_CASES", 16) as u32,
         max_shrink_time: 1_000 * env_number("ORDERPAY_MODEL_SHRINK_SECS", 60) as u32,
         failure_persistence: None,
         ..Config::default()
     };
-    let max_steps = env_number("ORDERPAY_MODEL_STEPS", 12).max(1) as usize;
+    let max_steps = env_number("ORDERPAY_MODEL_STEPS", 16).max(1) as usize;
     let seed = seed();
     eprintln!(
         "model on {backend:?}: ORDERPAY_MODEL_SEED={}",

@@ -35,7 +35,8 @@ pub struct OrderRef {
     pub amount_text: String,
 }
 
-/// A refund Idempotency-Key a run has sent, with the first body it went with.
+/// A refund Idempotency-Key a run has sent, with the body it went with
+/// (once it made a refund: the body of the request that made it).
 #[derive(Clone, Debug)]
 pub struct UsedKey {
     pub key: String,

@@ -12,7 +12,7 @@ use crate::checkout::sweep;
 use crate::config::{self, Settings};
 use crate::db::{self, Db};
 use crate::stripe::gateway::StripeGateway;
-use crate::{catchers, housekeeping, routes};
+use crate::{catchers, edge, housekeeping, routes};
 
 pub fn build(figment: Figment) -> Rocket<Build> {
     rocket::custom(figment)
@@ -107,5 +107,6 @@ pub fn build(figment: Figment) -> Rocket<Build> {
             })
         }))
         .mount("/", routes::routes())
+        .attach(edge::EdgeCheck)
         .register("/", catchers::catchers())
 }

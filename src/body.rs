@@ -1,6 +1,7 @@
 //! `JsonBody<T>`: the JSON request-body guard. Unlike Rocket's `Json`, it says
-//! precisely what is wrong: 415 for a non-JSON content type, 413 past the size
-//! limit, 400 for malformed JSON, 422 naming the field whose value is wrong.
+//! precisely what is wrong: 415 for a non-JSON or unparseable content type,
+//! 413 past the size limit, 400 for malformed JSON, 422 naming the field whose
+//! value is wrong — including any string (or key) holding a control character.
 
 use rocket::data::{self, Data, FromData, ToByteUnit};
 use rocket::http::Status;
@@ -9,6 +10,7 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 
 use crate::error::{ApiError, GuardFailure};
+use crate::input::{control_character_error, has_control_character};
 
 pub struct JsonBody<T>(pub T);
 
@@ -53,14 +55,16 @@ impl<'r, T: DeserializeOwned> FromData<'r> for OptionalJsonBody<T> {
 
 /// Checks the content type and reads the body within the `json` limit.
 async fn read_json(req: &Request<'_>, data: Data<'_>) -> Result<String, ApiError> {
-    if let Some(content_type) = req.content_type() {
-        if !content_type.is_json() {
-            return Err(ApiError::new(
-                Status::UnsupportedMediaType,
-                "unsupported_media_type",
-                "the body must be JSON (Content-Type: application/json)",
-            ));
-        }
+    // Rocket reads an unparseable Content-Type as none at all; a client that
+    // sent one meant something, and it is not JSON we can be sure of.
+    let sent = req.headers().get_one("Content-Type").is_some();
+    let is_json = req.content_type().map(|c| c.is_json());
+    if is_json == Some(false) || (sent && is_json.is_none()) {
+        return Err(ApiError::new(
+            Status::UnsupportedMediaType,
+            "unsupported_media_type",
+            "the body must be JSON (Content-Type: application/json)",
+        ));
     }
     let limit = req.limits().get("json").unwrap_or(1.mebibytes());
     match data.open(limit).into_string().await {
@@ -91,8 +95,14 @@ pub fn parse_object<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
     Ok(value)
 }
 
-/// Parses `text`, telling syntax errors (400) from wrong values (422 with a field path).
+/// Parses `text`, telling syntax errors (400) from wrong values (422 with a
+/// field path). A control character in any string or key is a 422 naming it,
+/// whatever the target type: every body and seed file passes here.
 pub fn parse<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
+    let document: serde_json::Value = serde_json::from_str(text).map_err(|e| classify(e, "."))?;
+    if let Some(field) = control_character_at(&document, String::new()) {
+        return Err(control_character_error(&field));
+    }
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
         let path = err.path().to_string();
@@ -115,6 +125,38 @@ fn classify(err: serde_json::Error, path: &str) -> ApiError {
             format!("the body is not valid JSON: {err}"),
         )
         .with_details(json!({ "line": err.line(), "column": err.column() })),
+    }
+}
+
+/// The path (`items[1].sku`, as serde_path_to_error writes it) of the first
+/// string or key in `value` holding a control character.
+fn control_character_at(value: &serde_json::Value, path: String) -> Option<String> {
+    use serde_json::Value;
+    let here = || {
+        if path.is_empty() {
+            "body".to_string()
+        } else {
+            path.clone()
+        }
+    };
+    match value {
+        Value::String(text) if has_control_character(text) => Some(here()),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(index, item)| control_character_at(item, format!("{}[{index}]", here()))),
+        Value::Object(fields) => fields.iter().find_map(|(key, item)| {
+            if has_control_character(key) {
+                return Some(here());
+            }
+            let inner = if path.is_empty() {
+                key.clone()
+            } else {
+                format!("{path}.{key}")
+            };
+            control_character_at(item, inner)
+        }),
+        _ => None,
     }
 }
 
@@ -166,6 +208,25 @@ mod tests {
             "what serde alone would accept"
         );
         assert!(parse_object::<Body>(r#" {"items": []}"#).is_ok());
+    }
+
+    #[test]
+    fn control_characters_anywhere_are_422_naming_the_field() {
+        let err = parse::<Body>(
+            r#"{"items": [{"sku": "A", "quantity": 1}, {"sku": "B\u0000", "quantity": 1}]}"#,
+        )
+        .unwrap_err();
+        assert_eq!(
+            (err.status, &*err.code),
+            (Status::UnprocessableEntity, "control_character")
+        );
+        assert_eq!(err.details.unwrap()["field"], "items[1].sku");
+        // even in a field the target type would ignore or refuse
+        let err = parse::<serde_json::Value>(r#"{"a": {"b\u001f": 1}}"#).unwrap_err();
+        assert_eq!(err.details.unwrap()["field"], "a");
+        let err = parse::<serde_json::Value>(r#"{"note": "two\nlines"}"#).unwrap_err();
+        assert_eq!(err.details.unwrap()["field"], "note");
+        assert!(parse::<serde_json::Value>(r#"{"name": "Zoë \u00e9"}"#).is_ok());
     }
 
     #[test]

@@ -6,6 +6,7 @@ use rocket::http::{Header, Method, Status};
 use rocket::response::{self, Responder};
 use rocket::{Catcher, Request};
 
+use crate::edge::{path_matches, path_segments, take_refusal};
 use crate::error::{ApiError, GuardFailure};
 
 /// An error with the `Allow` header a 405 must carry.
@@ -24,31 +25,13 @@ impl<'r> Responder<'r, 'static> for CaughtError {
     }
 }
 
-/// Whether a mounted route's path (`/api/v1/shop/orders/<id>`) matches `path`.
-fn path_matches(template: &str, path: &str) -> bool {
-    let template: Vec<&str> = template.trim_matches('/').split('/').collect();
-    let path: Vec<&str> = path.trim_matches('/').split('/').collect();
-    if template.last().is_some_and(|s| s.ends_with("..>")) {
-        let fixed = &template[..template.len() - 1];
-        return path.len() >= fixed.len() && segments_match(fixed, &path[..fixed.len()]);
-    }
-    template.len() == path.len() && segments_match(&template, &path)
-}
-
-fn segments_match(template: &[&str], path: &[&str]) -> bool {
-    template
-        .iter()
-        .zip(path)
-        .all(|(t, p)| (t.starts_with('<') && t.ends_with('>') && !p.is_empty()) || t == p)
-}
-
 /// The methods the request's path does answer to, when not its own.
 fn allowed_methods(req: &Request<'_>) -> Option<String> {
-    let path = req.uri().path();
+    let path = path_segments(req);
     let mut methods: Vec<Method> = req
         .rocket()
         .routes()
-        .filter(|route| path_matches(route.uri.path(), path.as_str()))
+        .filter(|route| path_matches(route.uri.path(), &path))
         .map(|route| route.method)
         .collect();
     if methods.is_empty() || methods.contains(&req.method()) {
@@ -70,11 +53,22 @@ fn allowed_methods(req: &Request<'_>) -> Option<String> {
 
 #[rocket::catch(default)]
 fn json_catcher(status: Status, req: &Request<'_>) -> CaughtError {
+    if let Some(error) = take_refusal(req) {
+        return CaughtError { error, allow: None };
+    }
     if let Some(error) = GuardFailure::take(req) {
         if error.status == status {
             return CaughtError { error, allow: None };
         }
     }
+    // Rocket answers 422 when a path parameter does not parse; every guard and
+    // body reader of this API records its own error, so a bare 422 is an
+    // `<id>` that is not an id: it names nothing, which is a 404.
+    let status = if status == Status::UnprocessableEntity {
+        Status::NotFound
+    } else {
+        status
+    };
     if status == Status::NotFound {
         if let Some(allow) = allowed_methods(req) {
             let error = ApiError::new(
@@ -113,31 +107,4 @@ fn json_catcher(status: Status, req: &Request<'_>) -> CaughtError {
 
 pub fn catchers() -> Vec<Catcher> {
     rocket::catchers![json_catcher]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::path_matches;
-
-    #[test]
-    fn route_paths_match_like_rocket() {
-        assert!(path_matches(
-            "/api/v1/shop/orders/<id>",
-            "/api/v1/shop/orders/abc"
-        ));
-        assert!(!path_matches(
-            "/api/v1/shop/orders/<id>",
-            "/api/v1/shop/orders/abc/cancel"
-        ));
-        assert!(!path_matches(
-            "/api/v1/shop/orders/<id>",
-            "/api/v1/shop/orders/"
-        ));
-        assert!(path_matches("/health", "/health"));
-        assert!(path_matches(
-            "/v1/<path..>",
-            "/v1/payment_intents/pi_1/confirm"
-        ));
-        assert!(!path_matches("/v1/<path..>", "/_sim/state"));
-    }
 }

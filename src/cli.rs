@@ -50,6 +50,9 @@ pub enum Command {
         #[arg(long, default_value = "sk_test_orderpay_simulator")]
         secret_key: String,
     },
+    /// List orders sent to Stripe before their currency's units were fixed
+    /// (UGX), with what to do about each.
+    CheckCurrencies,
     /// Manage server API keys.
     #[command(name = "api-key", subcommand)]
     ApiKey(ApiKeyCommand),

@@ -107,6 +107,11 @@ pub struct StripeSettings {
     pub max_retries: u32,
     #[serde(default = "default_webhook_tolerance")]
     pub webhook_tolerance_secs: i64,
+    /// Refund at once money that arrives where it cannot go (a canceled
+    /// order, a second payment of a paid order, an amount changed at
+    /// Stripe). Off: such payments are only recorded, for an operator.
+    #[serde(default = "default_auto_refund")]
+    pub auto_refund: bool,
 }
 
 impl Default for StripeSettings {
@@ -118,6 +123,7 @@ impl Default for StripeSettings {
             simulator: false,
             timeout_secs: default_stripe_timeout(),
             max_retries: default_stripe_retries(),
+            auto_refund: default_auto_refund(),
             webhook_tolerance_secs: default_webhook_tolerance(),
         }
     }
@@ -182,6 +188,10 @@ fn default_reconcile_interval() -> u64 {
 
 fn default_reconcile_batch() -> u32 {
     100
+}
+
+fn default_auto_refund() -> bool {
+    true
 }
 
 fn default_reconcile_refund_age() -> u64 {

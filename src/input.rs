@@ -1,5 +1,6 @@
 //! Request-side value types shared by several routes.
 
+use rocket::request::FromParam;
 use schemars::gen::SchemaGenerator;
 use schemars::schema::{InstanceType, Schema, SchemaObject, SubschemaValidation};
 use schemars::JsonSchema;
@@ -62,6 +63,22 @@ impl JsonSchema for AmountInput {
     }
 }
 
+/// For an optional field that may be left out but not sent as `null`: use as
+/// `#[serde(default, deserialize_with = "input::not_null")]`. A client that
+/// sends `null` may mean "none" or "all"; the API makes it say which.
+pub fn not_null<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    match Option::<T>::deserialize(deserializer)? {
+        Some(value) => Ok(Some(value)),
+        None => Err(D::Error::custom(
+            "must not be null; leave the field out instead",
+        )),
+    }
+}
+
 /// A Stripe PaymentMethod id as a client sends it (`payment_method`): cards
 /// reach orderpay only as ids Stripe.js made, never as numbers.
 pub fn payment_method_id(pm: &str) -> ApiResult<&str> {
@@ -78,9 +95,100 @@ pub fn payment_method_id(pm: &str) -> ApiResult<&str> {
     Ok(pm)
 }
 
+/// Whether `text` holds a control character (U+0000-U+001F, U+007F-U+009F).
+/// No name, email, sku, id, filter or password of this API has one, and
+/// PostgreSQL refuses NUL in text outright; they are refused at the edge.
+pub fn has_control_character(text: &str) -> bool {
+    text.chars().any(char::is_control)
+}
+
+/// The 422 for a `field` whose text holds a control character.
+pub fn control_character_error(field: &str) -> ApiError {
+    ApiError::invalid_field(
+        "control_character",
+        field,
+        "must not contain control characters (such as NUL or a line break)",
+    )
+}
+
+/// Whether `text` is an id as orderpay makes them (`db::new_id`): a UUID in
+/// its canonical lowercase, hyphenated form.
+pub fn is_uuid(text: &str) -> bool {
+    text.len() == 36
+        && text.bytes().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_digit() || (b'a'..=b'f').contains(&b),
+        })
+}
+
+/// A `<id>` path parameter: an orderpay id (UUID). Anything else names no
+/// resource, so the route does not match and the answer is 404 (or 405 with
+/// the methods the path really has), never a lookup of a word like `login`.
+/// The catcher relies on this: a route parameter named `<id>` is always an `Id`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Id<'r>(pub &'r str);
+
+impl<'r> FromParam<'r> for Id<'r> {
+    type Error = &'r str;
+
+    fn from_param(param: &'r str) -> Result<Self, Self::Error> {
+        if is_uuid(param) {
+            Ok(Id(param))
+        } else {
+            Err(param)
+        }
+    }
+}
+
+impl std::ops::Deref for Id<'_> {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.0
+    }
+}
+
+/// A query parameter that must be an orderpay id (an `order_id` filter).
+pub fn id_param<'a>(field: &str, raw: &'a str) -> ApiResult<&'a str> {
+    if is_uuid(raw) {
+        Ok(raw)
+    } else {
+        Err(ApiError::invalid_field(
+            "invalid_id",
+            field,
+            "must be an id as this API returns them (a lowercase UUID)",
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ids_are_canonical_uuids() {
+        assert!(is_uuid("0f8fad5b-d9cb-469f-a165-70867728950e"));
+        for bad in [
+            "login",
+            "me",
+            "",
+            "0F8FAD5B-D9CB-469F-A165-70867728950E",
+            "0f8fad5bd9cb469fa16570867728950e",
+            "0f8fad5b-d9cb-469f-a165-70867728950\0",
+            "{0f8fad5b-d9cb-469f-a165-70867728950e}",
+        ] {
+            assert!(!is_uuid(bad), "{bad}");
+        }
+        assert!(Id::from_param("login").is_err());
+    }
+
+    #[test]
+    fn control_characters_are_found() {
+        assert!(has_control_character("a\u{0}b"));
+        assert!(has_control_character("line\nbreak"));
+        assert!(has_control_character("\u{85}"));
+        assert!(!has_control_character("Zoë O'Brien +1 café"));
+    }
 
     #[derive(Deserialize)]
     struct Holder {

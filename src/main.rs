@@ -53,6 +53,7 @@ async fn run_task(figment: &rocket::figment::Figment, command: Command) -> Resul
         Command::Serve | Command::StripeSim { .. } => unreachable!("handled by main"),
         Command::Migrate => vec!["migrations applied".to_string()],
         Command::Seed { file } => vec![cli::seed(&pool, file.as_deref()).await?],
+        Command::CheckCurrencies => orderpay::currency_review::check_currencies(&pool).await?,
         Command::ApiKey(ApiKeyCommand::Create { name, scopes }) => {
             cli::create_api_key(&pool, &name, &scopes).await?
         }

@@ -374,4 +374,12 @@ mod tests {
         assert!(text.starts_with("x.json: "), "{text}");
         assert!(text.contains("products[0]"), "{text}");
     }
+
+    #[test]
+    fn control_characters_are_refused_with_the_entry() {
+        let text = r#"{"products": [{"sku": "A", "name": "Mug\u0000", "currency": "usd", "unit_amount": "1.00"}]}"#;
+        let err = parse("x.json", text).unwrap_err().to_string();
+        assert!(err.contains("products[0].name"), "{err}");
+        assert!(err.contains("control characters"), "{err}");
+    }
 }

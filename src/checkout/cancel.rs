@@ -1,14 +1,20 @@
-//! Canceling an unpaid order: its PaymentIntents at Stripe first, then the
-//! order, so no customer can pay an order that orderpay calls canceled.
+//! Canceling an unpaid order so that none of its PaymentIntents can take
+//! money once the cancel has answered.
+//!
+//! The order is moved to canceled first, under its lock, and only then are
+//! its attempts collected and canceled at Stripe. A payment-intent request
+//! racing it links its new PaymentIntent under the same lock after talking to
+//! Stripe: either it linked first (and this cancel sees and cancels it) or it
+//! sees the order canceled (and cancels its own PaymentIntent). Money a
+//! customer manages to pay in between is refunded automatically (`stray`).
 
-use crate::checkout::{not_payable, settle, stripe_error};
+use crate::checkout::{not_payable, settle, stray, stripe_error};
 use crate::db::DbPool;
 use crate::domain::OrderStatus;
 use crate::error::{ApiError, ApiResult};
 use crate::store::{self, orders::OrderRow};
 use crate::stripe::gateway::StripeGateway;
 use crate::stripe::types::PaymentIntentStatus;
-use crate::stripe::IdempotencyKey;
 
 pub async fn cancel(
     db: &DbPool,
@@ -17,10 +23,37 @@ pub async fn cancel(
     source: &str,
 ) -> ApiResult<()> {
     match order.status.parse::<OrderStatus>() {
-        Ok(OrderStatus::Canceled) => return Ok(()),
+        // Canceled already: finish what an earlier cancel may have left
+        // (Stripe unreachable halfway), which is idempotent.
+        Ok(OrderStatus::Canceled) => {
+            return cancel_payment_intents(db, gateway, order, source).await
+        }
         Ok(status) if status.is_payable() => {}
         _ => return Err(not_payable(order)),
     }
+    refuse_if_paid_or_in_flight(db, gateway, order, source).await?;
+    let mut conn = db.acquire().await?;
+    if !store::orders::transition(&mut conn, &order.id, OrderStatus::Canceled, source).await? {
+        let current = store::orders::get(&mut conn, &order.id)
+            .await?
+            .unwrap_or_else(|| order.clone());
+        if current.status != OrderStatus::Canceled.as_str() {
+            return Err(not_payable(&current));
+        }
+    }
+    drop(conn);
+    cancel_payment_intents(db, gateway, order, source).await
+}
+
+/// Before the order is canceled: a PaymentIntent that already paid it makes
+/// the cancel a 409 (and the order paid), one still `processing` cannot be
+/// canceled at Stripe and may yet pay, so the cancel waits for it (409).
+async fn refuse_if_paid_or_in_flight(
+    db: &DbPool,
+    gateway: &StripeGateway,
+    order: &OrderRow,
+    source: &str,
+) -> ApiResult<()> {
     let mut conn = db.acquire().await?;
     let attempts = store::payments::for_order(&mut conn, &order.id).await?;
     drop(conn);
@@ -28,54 +61,63 @@ pub async fn cancel(
         let Some(pi_id) = attempt.payment_intent_id else {
             continue;
         };
-        let mut pi = gateway
+        if attempt.status.as_deref() == Some("canceled") {
+            continue;
+        }
+        let pi = gateway
             .client
             .retrieve_payment_intent(&pi_id)
             .await
             .map_err(stripe_error)?;
-        if !matches!(
-            pi.status,
-            PaymentIntentStatus::Canceled | PaymentIntentStatus::Succeeded
-        ) {
-            let key = IdempotencyKey::new(format!("orderpay:cancel:{pi_id}"))
-                .map_err(ApiError::internal)?;
-            pi = match gateway.client.cancel_payment_intent(&pi_id, &key).await {
-                Ok(pi) => pi,
-                // It may have succeeded meanwhile: look again rather than guess.
-                Err(_) => gateway
-                    .client
-                    .retrieve_payment_intent(&pi_id)
-                    .await
-                    .map_err(stripe_error)?,
-            };
-        }
         let mut conn = db.acquire().await?;
         settle::observe(&mut conn, &pi).await?;
-        if pi.status == PaymentIntentStatus::Succeeded {
-            settle::mark_paid(&mut conn, order, &pi, source).await?.ok();
-            let order = store::orders::get(&mut conn, &order.id)
-                .await?
-                .unwrap_or_else(|| order.clone());
-            return Err(not_payable(&order));
-        }
-        if pi.status != PaymentIntentStatus::Canceled {
-            return Err(ApiError::conflict(
-                "payment_in_progress",
-                format!(
-                    "PaymentIntent {pi_id} is {} and cannot be canceled now",
-                    pi.status.as_str()
-                ),
-            ));
+        match pi.status {
+            PaymentIntentStatus::Succeeded => {
+                if let Ok(true) = settle::mark_paid(&mut conn, order, &pi, source).await? {
+                    let order = store::orders::get(&mut conn, &order.id)
+                        .await?
+                        .unwrap_or_else(|| order.clone());
+                    return Err(not_payable(&order));
+                }
+            }
+            PaymentIntentStatus::Processing => {
+                return Err(ApiError::conflict(
+                    "payment_in_progress",
+                    format!("PaymentIntent {pi_id} is processing and cannot be canceled now"),
+                ));
+            }
+            _ => {}
         }
     }
+    Ok(())
+}
+
+/// Cancels at Stripe every PaymentIntent of the (canceled) order that could
+/// still take money, and refunds any that took it. Collected after the
+/// order's status changed, so a PaymentIntent linked before that is here.
+async fn cancel_payment_intents(
+    db: &DbPool,
+    gateway: &StripeGateway,
+    order: &OrderRow,
+    source: &str,
+) -> ApiResult<()> {
     let mut conn = db.acquire().await?;
-    if !store::orders::transition(&mut conn, &order.id, OrderStatus::Canceled, source).await? {
-        let order = store::orders::get(&mut conn, &order.id)
-            .await?
-            .unwrap_or_else(|| order.clone());
-        if order.status != OrderStatus::Canceled.as_str() {
-            return Err(not_payable(&order));
+    let attempts = store::payments::for_order(&mut conn, &order.id).await?;
+    let order = store::orders::get(&mut conn, &order.id)
+        .await?
+        .unwrap_or_else(|| order.clone());
+    drop(conn);
+    for attempt in attempts {
+        let Some(pi_id) = attempt.payment_intent_id else {
+            continue;
+        };
+        if attempt.status.as_deref() == Some("canceled") {
+            continue;
         }
+        let pi = stray::cancel_at_stripe(gateway, &pi_id)
+            .await
+            .map_err(stripe_error)?;
+        stray::apply(db, gateway, &order, &pi, false, source).await?;
     }
     Ok(())
 }

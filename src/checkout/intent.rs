@@ -1,14 +1,15 @@
 //! One live PaymentIntent per order, however many requests ask at once.
 
 use crate::checkout::line_items::{self, LineItem};
-use crate::checkout::{is_payable, not_payable, settle, stripe_error};
+use crate::checkout::{is_payable, not_payable, settle, stray, stripe_error};
 use crate::db::DbPool;
 use crate::error::{ApiError, ApiResult};
 use crate::store::{self, orders::OrderRow, payments::AttemptRow, users::UserRow};
 use crate::stripe::api::{CustomerParams, PaymentIntentParams};
 use crate::stripe::gateway::StripeGateway;
 use crate::stripe::types::{PaymentIntent, PaymentIntentStatus};
-use crate::stripe::IdempotencyKey;
+use crate::stripe::{IdempotencyKey, StripeError};
+use sqlx::Connection;
 
 pub struct Intent {
     pub payment_intent: PaymentIntent,
@@ -22,7 +23,13 @@ fn key(text: String) -> ApiResult<IdempotencyKey> {
 }
 
 /// The user's Stripe customer, created on first need. Concurrent first needs
-/// send the same Idempotency-Key and get the same customer.
+/// and retries after a lost answer send the same Idempotency-Key and get the
+/// same customer, so the request under that key carries only what can never
+/// change: the user id. A name or email sent with it would differ after the
+/// user edits their profile, and Stripe refuses a key reused with other
+/// parameters (idempotency_error) until it forgets the key a day later.
+/// The key says `v2` because the first version also sent name and email:
+/// a key left by it must not meet this request.
 pub async fn ensure_customer(
     db: &DbPool,
     gateway: &StripeGateway,
@@ -32,13 +39,13 @@ pub async fn ensure_customer(
         return Ok(customer.clone());
     }
     let params = CustomerParams {
-        email: Some(&user.email),
-        name: Some(&user.name),
+        email: None,
+        name: None,
         metadata: vec![("orderpay_user_id", user.id.as_str())],
     };
     let customer = gateway
         .client
-        .create_customer(&params, &key(format!("orderpay:customer:{}", user.id))?)
+        .create_customer(&params, &key(format!("orderpay:customer:v2:{}", user.id))?)
         .await
         .map_err(stripe_error)?;
     let mut conn = db.acquire().await?;
@@ -57,9 +64,24 @@ fn reusable(pi: &PaymentIntent, order: &OrderRow) -> bool {
         && pi.currency == order.currency
 }
 
+/// Whether a failed create call may still have made its PaymentIntent: Stripe
+/// began executing it and failed (5xx, which Stripe then replays for the same
+/// Idempotency-Key), or the answer never came back.
+fn outcome_unknown(error: &StripeError) -> bool {
+    matches!(
+        error,
+        StripeError::Api { .. }
+            | StripeError::Timeout
+            | StripeError::Network(_)
+            | StripeError::Decode(_)
+    )
+}
+
 /// The attempt's PaymentIntent: retrieved if its id is known, otherwise
 /// created with the attempt's key — which, after a crash or a lost answer,
 /// returns the PaymentIntent Stripe already made instead of a second one.
+/// A create that ends without a known outcome marks the attempt so the next
+/// request starts a new one (Stripe would replay a 500 for this key).
 async fn payment_intent_for(
     db: &DbPool,
     gateway: &StripeGateway,
@@ -94,15 +116,92 @@ async fn payment_intent_for(
         payment_method_types: vec!["card"],
         ..PaymentIntentParams::default()
     };
-    let pi = gateway
+    let created = gateway
         .client
         .create_payment_intent(&params, &key(attempt.idempotency_key.clone())?)
-        .await
-        .map_err(stripe_error)?;
+        .await;
+    let pi = match created {
+        Ok(pi) => pi,
+        Err(error) => {
+            if outcome_unknown(&error) {
+                let mut conn = db.acquire().await?;
+                store::payments::mark_outcome_unknown(&mut conn, &attempt.id).await?;
+            }
+            return Err(stripe_error(error));
+        }
+    };
+    let current = link(db, &order.id, attempt.attempt, &pi).await?;
+    match current {
+        Some(current) if is_payable(&current) => Ok(pi),
+        current => {
+            // A cancel committed while Stripe was asked: it collected the
+            // attempts it cancels before this one was linked, so canceling
+            // this PaymentIntent is this request's job.
+            let pi = stray::cancel_at_stripe(gateway, &pi.id)
+                .await
+                .map_err(stripe_error)?;
+            let order = current.unwrap_or_else(|| order.clone());
+            stray::apply(db, gateway, &order, &pi, true, "api").await?;
+            Err(not_payable(&order))
+        }
+    }
+}
+
+/// Records which PaymentIntent the attempt made, under the order's lock, and
+/// returns the order as it is at that moment. Cancel takes the same lock to
+/// move the order to canceled before it collects the attempts to cancel at
+/// Stripe, so either cancel sees this PaymentIntent or this sees the cancel.
+async fn link(
+    db: &DbPool,
+    order_id: &str,
+    attempt: i64,
+    pi: &PaymentIntent,
+) -> ApiResult<Option<OrderRow>> {
     let mut conn = db.acquire().await?;
-    store::payments::set_payment_intent(&mut conn, &order.id, attempt.attempt, &pi.id).await?;
-    settle::observe(&mut conn, &pi).await?;
-    Ok(pi)
+    let mut tx = conn.begin().await?;
+    store::orders::lock(&mut tx, order_id).await?;
+    let current = store::orders::get(&mut tx, order_id).await?;
+    store::payments::set_payment_intent(&mut tx, order_id, attempt, &pi.id).await?;
+    tx.commit().await?;
+    settle::observe(&mut conn, pi).await?;
+    Ok(current)
+}
+
+/// Replaced attempts whose PaymentIntent was not last seen canceled or
+/// succeeded (their cancel at Stripe failed, or was never reported back):
+/// made unable to take money before another PaymentIntent is handed out, so
+/// at most one PaymentIntent of the order can be paid at any time. True when
+/// any was looked at (the order may have changed).
+async fn retire_replaced(
+    db: &DbPool,
+    gateway: &StripeGateway,
+    order: &OrderRow,
+    attempts: &[AttemptRow],
+) -> ApiResult<bool> {
+    let Some((_, replaced)) = attempts.split_last() else {
+        return Ok(false);
+    };
+    let mut looked = false;
+    for attempt in replaced {
+        let Some(pi_id) = &attempt.payment_intent_id else {
+            continue;
+        };
+        if attempt
+            .status
+            .as_deref()
+            .is_some_and(|s| store::payments::FINAL_STATUSES.contains(&s))
+        {
+            continue;
+        }
+        let pi = gateway
+            .client
+            .retrieve_payment_intent(pi_id)
+            .await
+            .map_err(stripe_error)?;
+        stray::apply(db, gateway, order, &pi, false, "api").await?;
+        looked = true;
+    }
+    Ok(looked)
 }
 
 pub async fn ensure(
@@ -117,18 +216,42 @@ pub async fn ensure(
     let mut conn = db.acquire().await?;
     let items = store::orders::items(&mut conn, std::slice::from_ref(&order.id)).await?;
     let items = line_items::from_items(&items, &order.currency);
-    let latest = store::payments::latest(&mut conn, &order.id).await?;
+    let attempts = store::payments::for_order(&mut conn, &order.id).await?;
     drop(conn);
-    let mut next_attempt = latest.as_ref().map_or(1, |a| a.attempt);
+    if retire_replaced(db, gateway, order, &attempts).await? {
+        // A replaced PaymentIntent turned out to have paid the order.
+        let mut conn = db.acquire().await?;
+        if let Some(current) = store::orders::get(&mut conn, &order.id).await? {
+            if !is_payable(&current) {
+                return Err(not_payable(&current));
+            }
+        }
+    }
+    let latest = attempts.last();
     let customer = ensure_customer(db, gateway, user).await?;
     let receipt_email = order.email.clone().unwrap_or_else(|| user.email.clone());
+    let mut next_attempt = match latest {
+        None => 1,
+        // Stripe would replay that attempt's unknown answer for its key: use
+        // what it made, if anything, or start a new attempt.
+        Some(a) if a.outcome_unknown && a.payment_intent_id.is_none() => {
+            match stray::find_lost(db, gateway, &customer, &order.id, a.attempt, &a.created_at)
+                .await?
+            {
+                Some(_) => a.attempt,
+                None => a.attempt + 1,
+            }
+        }
+        Some(a) => a.attempt,
+    };
 
     // A bounded number of fresh attempts per request: each replaces a
-    // PaymentIntent that can no longer pay this order (canceled, or its
-    // amount no longer matches).
+    // PaymentIntent that can no longer pay this order (canceled, its amount
+    // changed at Stripe, or its money refunded as a mismatch).
+    let mut started = None;
     for _ in 0..3 {
         let mut conn = db.acquire().await?;
-        let (attempt, created) = store::payments::claim(
+        let (attempt, claimed) = store::payments::claim(
             &mut conn,
             &order.id,
             next_attempt,
@@ -137,6 +260,7 @@ pub async fn ensure(
         )
         .await?;
         drop(conn);
+        let created = started.unwrap_or(claimed);
         let pi = payment_intent_for(
             db,
             gateway,
@@ -154,15 +278,31 @@ pub async fn ensure(
                 line_items: items,
             });
         }
-        if pi.status == PaymentIntentStatus::Succeeded {
-            let mut conn = db.acquire().await?;
-            settle::mark_paid(&mut conn, order, &pi, "api").await?.ok();
-            let order = store::orders::get(&mut conn, &order.id)
-                .await?
-                .unwrap_or_else(|| order.clone());
-            return Err(not_payable(&order));
-        }
+        // The next attempt is claimed first, so this PaymentIntent is no
+        // longer the order's latest when its cancellation is reported (a
+        // canceled latest attempt cancels the order). Then it must be made
+        // unable to take money: canceled at Stripe if it still could,
+        // settled if it paid the order, refunded if it took money it cannot keep.
         next_attempt = attempt.attempt + 1;
+        let mut conn = db.acquire().await?;
+        let (_, claimed) = store::payments::claim(
+            &mut conn,
+            &order.id,
+            next_attempt,
+            order.amount,
+            &order.currency,
+        )
+        .await?;
+        drop(conn);
+        started = Some(claimed);
+        stray::apply(db, gateway, order, &pi, false, "api").await?;
+        let mut conn = db.acquire().await?;
+        let current = store::orders::get(&mut conn, &order.id)
+            .await?
+            .unwrap_or_else(|| order.clone());
+        if !is_payable(&current) {
+            return Err(not_payable(&current));
+        }
     }
     Err(ApiError::conflict(
         "payment_intent_unavailable",

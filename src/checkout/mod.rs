@@ -9,6 +9,7 @@ pub mod intent;
 pub mod line_items;
 pub mod refund;
 pub mod settle;
+pub mod stray;
 pub mod sweep;
 pub mod webhook;
 
@@ -22,7 +23,8 @@ use crate::stripe::StripeError;
 
 /// Stripe's answer, in orderpay's terms. An outage is a 503 the caller may
 /// retry; a decline is the customer's 402; anything else Stripe refuses is a
-/// 409 with Stripe's reason; a wrong key or an idempotency clash is our bug.
+/// 409 with Stripe's reason, an idempotency clash a 409 too; a wrong secret
+/// key is our bug.
 pub fn stripe_error(error: StripeError) -> ApiError {
     match error {
         StripeError::Card {
@@ -48,9 +50,19 @@ pub fn stripe_error(error: StripeError) -> ApiError {
                 "Stripe could not be reached; try again",
             )
         }
-        error @ (StripeError::Authentication { .. } | StripeError::Idempotency { .. }) => {
-            ApiError::internal(error)
+        // orderpay sent one of its Idempotency-Keys with other parameters than
+        // the first time. Retrying the same request cannot help until Stripe
+        // forgets the key (24 h), so not a 503; and it is no crash: a 409 the
+        // caller can show, logged loudly since it means a key is built wrong.
+        StripeError::Idempotency { message } => {
+            tracing::error!(%message, "Stripe refused a reused Idempotency-Key");
+            ApiError::conflict(
+                "idempotency_conflict",
+                "an earlier request to Stripe with the same Idempotency-Key had other parameters; \
+                 try again later",
+            )
         }
+        error @ StripeError::Authentication { .. } => ApiError::internal(error),
     }
 }
 
@@ -78,4 +90,21 @@ pub fn is_payable(order: &OrderRow) -> bool {
         .parse::<OrderStatus>()
         .map(OrderStatus::is_payable)
         .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_idempotency_clash_is_a_conflict_not_a_crash() {
+        let error = stripe_error(StripeError::Idempotency {
+            message: "Keys for idempotent requests can only be used with the same parameters"
+                .into(),
+        });
+        assert_eq!(
+            (error.status, &*error.code),
+            (Status::Conflict, "idempotency_conflict")
+        );
+    }
 }

@@ -7,6 +7,7 @@
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
+use sha2::{Digest, Sha256};
 use sqlx::Connection;
 
 use crate::checkout::stripe_error;
@@ -27,9 +28,16 @@ const REASONS: &[&str] = &["duplicate", "fraudulent", "requested_by_customer"];
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefundRequest {
-    /// Major units, at most what is left to refund; leave out to refund all of it.
-    #[serde(default)]
+    /// Major units, at most what is left to refund; leave it out (or send
+    /// `"full": true`) to refund all of it. Never `null`.
+    #[serde(default, deserialize_with = "crate::input::not_null")]
+    #[schemars(with = "AmountInput")]
     pub amount: Option<AmountInput>,
+    /// `true` refunds all that is left (the same as an empty body); not
+    /// together with `amount`.
+    #[serde(default, deserialize_with = "crate::input::not_null")]
+    #[schemars(with = "bool")]
+    pub full: Option<bool>,
     /// `duplicate`, `fraudulent` or `requested_by_customer`.
     #[serde(default)]
     pub reason: Option<String>,
@@ -53,14 +61,41 @@ fn validate(order: &OrderRow, request: &RefundRequest) -> ApiResult<Option<i64>>
             ));
         }
     }
-    let Some(amount) = &request.amount else {
-        return Ok(None);
+    let amount = match (&request.amount, request.full) {
+        (Some(_), Some(true)) => {
+            return Err(ApiError::invalid_field(
+                "ambiguous_refund",
+                "full",
+                "send `amount` for a partial refund or `full: true` for a full one, not both",
+            ))
+        }
+        (None, Some(false)) => {
+            return Err(ApiError::invalid_field(
+                "amount_required",
+                "amount",
+                "is required when `full` is false",
+            ))
+        }
+        (None, _) => return Ok(None),
+        (Some(amount), _) => amount,
     };
     let currency = Currency::parse(&order.currency)
         .ok_or_else(|| ApiError::internal(format!("order currency {}", order.currency)))?;
     parse_major(&amount.0, currency)
         .map(Some)
         .map_err(|e| ApiError::invalid_field(e.code(), "amount", e.to_string()))
+}
+
+/// The request a caller's Idempotency-Key is bound to, normalized: the
+/// order, the amount in minor units or "full" (so "10.00", "10.0" and 10 are
+/// one request, and an empty body never equals an explicit amount, even one
+/// equal to what is left), and the reason. SHA-256, hex.
+pub fn fingerprint(order_id: &str, amount: Option<i64>, reason: Option<&str>) -> String {
+    let amount = amount.map_or_else(|| "full".to_string(), |minor| minor.to_string());
+    let reason = reason.unwrap_or("none");
+    // Order ids, digits and Stripe's reason names hold no newline: unambiguous.
+    let canonical = format!("refund\norder:{order_id}\namount:{amount}\nreason:{reason}");
+    hex::encode(Sha256::digest(canonical.as_bytes()))
 }
 
 pub async fn refund(
@@ -71,18 +106,26 @@ pub async fn refund(
     request_key: Option<&str>,
 ) -> ApiResult<Refunded> {
     let amount = validate(order, request)?;
+    let reason = request.reason.as_deref();
+    let bound_to = fingerprint(&order.id, amount, reason);
+    let same_request = Request {
+        fingerprint: &bound_to,
+        amount,
+        reason,
+    };
     let mut conn = db.acquire().await?;
     if let Some(key) = request_key {
         if let Some(earlier) = refunds::by_request_key(&mut conn, &order.id, key).await? {
             drop(conn);
-            return replay(db, gateway, earlier, amount, request.reason.as_deref()).await;
+            return replay(db, gateway, earlier, &same_request).await;
         }
     }
     let new = NewRefund {
         order_id: &order.id,
         amount,
-        reason: request.reason.as_deref(),
+        reason,
         request_key,
+        request_fingerprint: request_key.map(|_| bound_to.as_str()),
     };
     let reserved = match refunds::reserve(&mut conn, &new).await {
         Ok(reserved) => reserved,
@@ -93,7 +136,7 @@ pub async fn refund(
                 .await?
                 .ok_or_else(|| ApiError::internal("refund vanished"))?;
             drop(conn);
-            return replay(db, gateway, earlier, amount, request.reason.as_deref()).await;
+            return replay(db, gateway, earlier, &same_request).await;
         }
         Err(e) => return Err(e.into()),
     };
@@ -106,20 +149,38 @@ pub async fn refund(
     })
 }
 
+/// A validated request, as a replay compares it with the refund its key made.
+struct Request<'a> {
+    fingerprint: &'a str,
+    amount: Option<i64>,
+    reason: Option<&'a str>,
+}
+
+impl Request<'_> {
+    fn made(&self, earlier: &RefundRow) -> bool {
+        match &earlier.request_fingerprint {
+            Some(fingerprint) => fingerprint == self.fingerprint,
+            // Stored before fingerprints were kept: all that row can tell.
+            None => {
+                self.amount.is_none_or(|a| a == earlier.amount)
+                    && self.reason == earlier.reason.as_deref()
+            }
+        }
+    }
+}
+
 /// The same Idempotency-Key again: the same request gets the same refund
-/// (finishing it if Stripe never answered); another request is a conflict.
+/// (finishing it if Stripe never answered); any other request is a conflict.
 async fn replay(
     db: &DbPool,
     gateway: &StripeGateway,
     earlier: RefundRow,
-    amount: Option<i64>,
-    reason: Option<&str>,
+    request: &Request<'_>,
 ) -> ApiResult<Refunded> {
-    let same = amount.is_none_or(|a| a == earlier.amount) && reason == earlier.reason.as_deref();
-    if !same {
+    if !request.made(&earlier) {
         return Err(ApiError::conflict(
             "idempotency_key_reused",
-            "this Idempotency-Key was used for a different refund",
+            "this Idempotency-Key was used with a different refund request",
         ));
     }
     let refund = if earlier.status == refunds::PENDING {
@@ -208,4 +269,23 @@ pub async fn send(db: &DbPool, gateway: &StripeGateway, row: RefundRow) -> ApiRe
     refunds::get(&mut conn, &row.id)
         .await?
         .ok_or_else(|| ApiError::internal("refund vanished"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fingerprint;
+
+    #[test]
+    fn a_fingerprint_covers_the_whole_request() {
+        let base = fingerprint("o1", Some(1000), None);
+        assert_eq!(base, fingerprint("o1", Some(1000), None));
+        assert_ne!(base, fingerprint("o1", None, None), "full is not 10.00");
+        assert_ne!(base, fingerprint("o1", Some(1001), None));
+        assert_ne!(base, fingerprint("o2", Some(1000), None));
+        assert_ne!(
+            base,
+            fingerprint("o1", Some(1000), Some("requested_by_customer"))
+        );
+        assert_eq!(base.len(), 64, "hex SHA-256");
+    }
 }

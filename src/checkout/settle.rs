@@ -73,7 +73,8 @@ fn check(order: &OrderRow, pi: &PaymentIntent) -> Result<(), Mismatch> {
 
 /// Marks the order paid if `pi` pays it: succeeded, with the order's amount,
 /// currency and id. `Ok(true)` when this call made the change, `Ok(false)` when
-/// it was already paid (or beyond). A mismatch is recorded and returned.
+/// this PaymentIntent had already paid it. A mismatch is recorded and returned
+/// (a second PaymentIntent for a paid order is `duplicate_payment`).
 pub async fn mark_paid(
     conn: &mut Conn,
     order: &OrderRow,
@@ -90,23 +91,37 @@ pub async fn mark_paid(
     if store::orders::mark_paid(conn, &order.id, &pi.id, source).await? {
         return Ok(Ok(true));
     }
-    let current = store::orders::get(conn, &order.id).await?.map(|o| o.status);
-    let already_paid = matches!(
-        current.as_deref(),
-        Some("paid" | "partially_refunded" | "refunded")
-    );
-    if already_paid {
+    let current = store::orders::get(conn, &order.id).await?;
+    let status = current
+        .as_ref()
+        .map(|o| o.status.clone())
+        .unwrap_or_default();
+    let already_paid = matches!(status.as_str(), "paid" | "partially_refunded" | "refunded");
+    let paid_by = current.and_then(|o| o.paid_payment_intent_id);
+    if already_paid && paid_by.as_deref() == Some(pi.id.as_str()) {
         return Ok(Ok(false));
     }
-    // Money was taken for an order that can no longer be paid (canceled):
-    // never silently dropped, an operator must refund it.
-    let mismatch = Mismatch {
-        code: "order_not_payable",
-        message: format!(
-            "PaymentIntent {} succeeded but the order is {}",
-            pi.id,
-            current.unwrap_or_default()
-        ),
+    // Money was taken by a PaymentIntent that cannot pay the order: a second
+    // payment of a paid order, or one for an order no longer payable
+    // (canceled). Never dropped silently: recorded here, refunded by
+    // `stray::contain`.
+    let mismatch = if already_paid {
+        Mismatch {
+            code: "duplicate_payment",
+            message: format!(
+                "PaymentIntent {} succeeded but the order was already paid by {}",
+                pi.id,
+                paid_by.as_deref().unwrap_or("another payment")
+            ),
+        }
+    } else {
+        Mismatch {
+            code: "order_not_payable",
+            message: format!(
+                "PaymentIntent {} succeeded but the order is {status}",
+                pi.id
+            ),
+        }
     };
     mismatch.record(conn, order, pi, source).await?;
     Ok(Err(mismatch))

@@ -8,7 +8,7 @@
 use rocket::serde::Serialize;
 use schemars::JsonSchema;
 
-use crate::checkout::{refund, settle};
+use crate::checkout::{refund, stray, stripe_error};
 use crate::db::{timestamp_text, DbPool};
 use crate::error::ApiResult;
 use crate::store;
@@ -46,6 +46,11 @@ pub struct RefundWindow {
 
 const KEY_LIFETIME_HOURS: i64 = 23;
 
+/// How far back attempts with an unknown outcome are looked for at Stripe.
+/// A PaymentIntent nobody learned of cannot have been paid by the customer
+/// (its client_secret never left Stripe), so after two days it is left.
+const LOST_SEARCH_HOURS: i64 = 48;
+
 /// Checks up to `limit` PaymentIntents, least recently checked first. One
 /// failure (Stripe down, a database hiccup) does not stop the others.
 pub async fn sweep(
@@ -56,6 +61,8 @@ pub async fn sweep(
 ) -> ApiResult<SweepReport> {
     let mut report = SweepReport::default();
     sweep_payments(db, gateway, limit, &mut report).await?;
+    sweep_lost_attempts(db, gateway, limit, &mut report).await?;
+    sweep_stray_refunds(db, gateway, limit, &mut report).await?;
     sweep_refunds(db, gateway, limit, refunds, &mut report).await?;
     Ok(report)
 }
@@ -109,7 +116,7 @@ async fn sweep_payments(
         store::payments::mark_checked(&mut conn, &attempt.id).await?;
         drop(conn);
         let outcome = match gateway.client.retrieve_payment_intent(pi_id).await {
-            Ok(pi) => apply(db, &attempt, &pi).await,
+            Ok(pi) => apply(db, gateway, &attempt, &pi).await,
             Err(error) => {
                 tracing::warn!(%error, payment_intent = pi_id, "reconcile: Stripe did not answer");
                 report.failed += 1;
@@ -129,6 +136,7 @@ async fn sweep_payments(
 
 async fn apply(
     db: &DbPool,
+    gateway: &StripeGateway,
     attempt: &store::payments::AttemptRow,
     pi: &crate::stripe::types::PaymentIntent,
 ) -> ApiResult<String> {
@@ -139,16 +147,176 @@ async fn apply(
     let latest = store::payments::latest(&mut conn, &order.id)
         .await?
         .map(|a| a.attempt);
+    drop(conn);
     let is_latest = latest == Some(attempt.attempt);
-    settle::reconcile(&mut conn, &order, pi, is_latest, SOURCE).await
+    stray::apply(db, gateway, &order, pi, is_latest, SOURCE).await
+}
+
+/// Attempts whose create call had no known outcome: Stripe may have made a
+/// PaymentIntent nobody was told about. Found (by the customer's list and
+/// the attempt's metadata), it is linked and treated like any other: kept if
+/// it is still the order's latest and payable, canceled or refunded if not.
+async fn sweep_lost_attempts(
+    db: &DbPool,
+    gateway: &StripeGateway,
+    limit: i64,
+    report: &mut SweepReport,
+) -> ApiResult<()> {
+    let since = timestamp_text(chrono::Utc::now() - chrono::Duration::hours(LOST_SEARCH_HOURS));
+    let mut conn = db.acquire().await?;
+    let lost = store::payments::lost(&mut conn, &since, limit).await?;
+    drop(conn);
+    for attempt in lost {
+        let mut conn = db.acquire().await?;
+        store::payments::mark_checked(&mut conn, &attempt.id).await?;
+        drop(conn);
+        let found = stray::find_lost(
+            db,
+            gateway,
+            &attempt.stripe_customer_id,
+            &attempt.order_id,
+            attempt.attempt,
+            &attempt.created_at,
+        )
+        .await;
+        let pi = match found {
+            Ok(Some(pi)) => pi,
+            Ok(None) => continue,
+            Err(error) => {
+                tracing::warn!(?error, attempt = %attempt.id, "reconcile: lost attempt not looked up");
+                report.failed += 1;
+                continue;
+            }
+        };
+        report.checked += 1;
+        let mut conn = db.acquire().await?;
+        let row = store::payments::by_payment_intent(&mut conn, &pi.id).await?;
+        drop(conn);
+        let Some(row) = row else { continue };
+        match apply(db, gateway, &row, &pi).await {
+            Ok(outcome) => report.count(&outcome),
+            Err(error) => {
+                tracing::warn!(?error, payment_intent = %pi.id, "reconcile: not applied");
+                report.failed += 1;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Money taken that cannot pay its order and is not yet refunded (Stripe
+/// was down when it was found, or its refund is pending at Stripe).
+async fn sweep_stray_refunds(
+    db: &DbPool,
+    gateway: &StripeGateway,
+    limit: i64,
+    report: &mut SweepReport,
+) -> ApiResult<()> {
+    if !gateway.auto_refund {
+        return Ok(());
+    }
+    let mut conn = db.acquire().await?;
+    let unrefunded = store::payments::unrefunded(&mut conn, limit).await?;
+    drop(conn);
+    for row in unrefunded {
+        if let (Some("pending"), Some(refund_id)) = (
+            row.refund_status.as_deref(),
+            row.stripe_refund_id.as_deref(),
+        ) {
+            match settle_pending_stray(db, gateway, &row, refund_id).await {
+                Ok(settled) => report.refunds_settled += u32::from(settled),
+                Err(error) => {
+                    tracing::warn!(
+                        ?error,
+                        refund = refund_id,
+                        "reconcile: stray refund not read"
+                    );
+                    report.failed += 1;
+                }
+            }
+            continue;
+        }
+        let outcome = match gateway
+            .client
+            .retrieve_payment_intent(&row.payment_intent_id)
+            .await
+        {
+            Ok(pi) => apply_stray(db, gateway, &row, &pi).await,
+            Err(error) => Err(stripe_error(error)),
+        };
+        match outcome {
+            Ok(true) => report.refunds_settled += 1,
+            Ok(false) => {}
+            Err(error) => {
+                tracing::warn!(?error, payment_intent = %row.payment_intent_id, "reconcile: stray payment not refunded");
+                report.failed += 1;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A stray payment's refund that Stripe answered `pending`: read until it
+/// settles. A failed one is forgotten, so the next sweep refunds again.
+async fn settle_pending_stray(
+    db: &DbPool,
+    gateway: &StripeGateway,
+    row: &store::payments::UnrefundedMismatch,
+    refund_id: &str,
+) -> ApiResult<bool> {
+    let refund = gateway
+        .client
+        .retrieve_refund(refund_id)
+        .await
+        .map_err(stripe_error)?;
+    let mut conn = db.acquire().await?;
+    match refund.status.as_deref() {
+        Some("succeeded") => {
+            stray::record(
+                &mut conn,
+                &row.order_id,
+                &row.payment_intent_id,
+                "refunded",
+                Some(refund_id),
+            )
+            .await?;
+            Ok(true)
+        }
+        Some("failed" | "canceled") => {
+            store::payments::forget_stray_refund(&mut conn, &row.order_id, &row.payment_intent_id)
+                .await?;
+            Ok(false)
+        }
+        _ => Ok(false),
+    }
+}
+
+async fn apply_stray(
+    db: &DbPool,
+    gateway: &StripeGateway,
+    row: &store::payments::UnrefundedMismatch,
+    pi: &crate::stripe::types::PaymentIntent,
+) -> ApiResult<bool> {
+    let mut conn = db.acquire().await?;
+    let attempt = store::payments::by_payment_intent(&mut conn, &pi.id).await?;
+    let latest = store::payments::latest(&mut conn, &row.order_id)
+        .await?
+        .map(|a| a.attempt);
+    let Some(order) = store::orders::get(&mut conn, &row.order_id).await? else {
+        return Ok(false);
+    };
+    drop(conn);
+    let is_latest = attempt.is_some_and(|a| Some(a.attempt) == latest);
+    let contained = stray::contain(db, gateway, &order.id, pi, is_latest, SOURCE).await?;
+    Ok(contained == stray::Contained::Refunded)
 }
 
 impl SweepReport {
     fn count(&mut self, outcome: &str) {
-        match outcome {
+        match outcome.split(':').next().unwrap_or_default() {
             "paid" => self.paid += 1,
             "processing" | "payment_failed" | "canceled" => self.changed += 1,
-            o if o.starts_with("mismatch:") => self.mismatched += 1,
+            "mismatch" => self.mismatched += 1,
             _ => {}
         }
     }

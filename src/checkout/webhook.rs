@@ -4,14 +4,14 @@
 //! same path as the callback), so duplicates and any order of arrival end in
 //! the same state: the latest truth, applied through forward-only transitions.
 
-use crate::checkout::{settle, stripe_error};
+use crate::checkout::{stray, stripe_error};
 use crate::db::DbPool;
 use crate::domain::OrderStatus;
 use crate::error::{ApiError, ApiResult};
 use crate::store::{self, orders::OrderRow, payments::AttemptRow, webhook_events::NewEvent, Conn};
 use crate::stripe::gateway::StripeGateway;
 use crate::stripe::types::{Event, PaymentIntent};
-use crate::stripe::webhook;
+use crate::stripe::webhook::{SignatureError, SignatureHeader};
 use crate::stripe::StripeError;
 use serde_json::Value;
 
@@ -30,22 +30,52 @@ const PAYMENT_INTENT_EVENTS: &[&str] = &[
     "payment_intent.amount_capturable_updated",
 ];
 
+/// What the `Stripe-Signature` header alone can refuse (missing, oversized,
+/// too many signatures, malformed, stale), checked before the body is read:
+/// it costs no MAC and no body.
+pub fn check_header(gateway: &StripeGateway, header: Option<&str>) -> ApiResult<SignatureHeader> {
+    let signature = SignatureHeader::parse(header).map_err(refused)?;
+    signature
+        .check_timestamp(
+            gateway.webhook_tolerance_secs,
+            chrono::Utc::now().timestamp(),
+        )
+        .map_err(refused)?;
+    Ok(signature)
+}
+
+fn refused(error: SignatureError) -> ApiError {
+    ApiError::bad_request(error.code(), format!("webhook refused: {error}"))
+}
+
+/// Text from the event that reaches a query. No Stripe id or event type has
+/// control characters, and PostgreSQL refuses NUL in text (SQLite would
+/// store it): refused alike on both backends, before anything is stored.
+fn plain_text<'a>(field: &str, value: &'a str) -> ApiResult<&'a str> {
+    if value.chars().any(char::is_control) {
+        return Err(ApiError::bad_request(
+            "malformed_event",
+            format!("the event's {field} contains control characters"),
+        ));
+    }
+    Ok(value)
+}
+
+/// Stripe refused for good (a 4xx other than 404, e.g. an id it can never
+/// accept): asking again cannot change the answer. `stripe_error` turns every
+/// such refusal into this code; outages and rate limits are 503 instead.
+fn permanent_refusal(error: &ApiError) -> bool {
+    error.code == "payment_provider_refused"
+}
+
 pub async fn receive(
     db: &DbPool,
     gateway: &StripeGateway,
     raw: &[u8],
-    signature: Option<&str>,
+    signature: &SignatureHeader,
 ) -> ApiResult<Ack> {
     let secrets: Vec<&str> = gateway.webhook_secrets.iter().map(|s| s.expose()).collect();
-    let now = chrono::Utc::now().timestamp();
-    webhook::verify(
-        raw,
-        signature,
-        &secrets,
-        gateway.webhook_tolerance_secs,
-        now,
-    )
-    .map_err(|e| ApiError::bad_request(e.code(), format!("webhook refused: {e}")))?;
+    signature.check_payload(raw, &secrets).map_err(refused)?;
     let text = std::str::from_utf8(raw)
         .map_err(|_| ApiError::bad_request("malformed_event", "the event is not UTF-8"))?;
     let event: Event = serde_json::from_str(text).map_err(|e| {
@@ -54,11 +84,19 @@ pub async fn receive(
             format!("the event is not a Stripe event: {e}"),
         )
     })?;
+    plain_text("id", &event.id)?;
+    plain_text("type", &event.kind)?;
     let object = &event.data.object;
     let payment_intent_id = match object["object"].as_str() {
         Some("payment_intent") => object["id"].as_str(),
         _ => object["payment_intent"].as_str(),
-    };
+    }
+    .map(|pi| plain_text("payment_intent", pi))
+    .transpose()?;
+    let snapshot_order_id = object["metadata"]["order_id"]
+        .as_str()
+        .map(|id| plain_text("metadata.order_id", id))
+        .transpose()?;
     let mut conn = db.acquire().await?;
     // Looked up once here and handed down: it tags the inbox row and tells
     // the handlers whose PaymentIntent this is.
@@ -69,7 +107,7 @@ pub async fn receive(
     let order_id = attempt
         .as_ref()
         .map(|a| a.order_id.clone())
-        .or_else(|| object["metadata"]["order_id"].as_str().map(str::to_string));
+        .or_else(|| snapshot_order_id.map(str::to_string));
     let first = store::webhook_events::receive(
         &mut conn,
         &NewEvent {
@@ -89,13 +127,24 @@ pub async fn receive(
         });
     }
     let source = format!("webhook:{}", event.id);
-    let outcome = match (event.kind.as_str(), payment_intent_id) {
+    let handled = match (event.kind.as_str(), payment_intent_id) {
         (kind, Some(pi)) if PAYMENT_INTENT_EVENTS.contains(&kind) => {
-            reconcile(db, gateway, pi, attempt, object, &source).await?
+            reconcile(db, gateway, pi, attempt, object, &source).await
         }
-        ("charge.refunded", Some(pi)) => refund(db, gateway, pi, attempt, object, &source).await?,
-        ("charge.dispute.created", _) => "recorded".to_string(),
-        _ => "ignored".to_string(),
+        ("charge.refunded", Some(pi)) => refund(db, gateway, pi, attempt, object, &source).await,
+        ("charge.dispute.created", _) => Ok("recorded".to_string()),
+        _ => Ok("ignored".to_string()),
+    };
+    // A transient failure leaves the event unprocessed and answers non-2xx,
+    // so Stripe redelivers it; a permanent refusal is recorded and
+    // acknowledged: redelivering it for three days would change nothing.
+    let outcome = match handled {
+        Ok(outcome) => outcome,
+        Err(error) if permanent_refusal(&error) => {
+            tracing::warn!(event = %event.id, reason = %error.message, "Stripe refused the event's object for good");
+            "provider_refused".to_string()
+        }
+        Err(error) => return Err(error),
     };
     let mut conn = db.acquire().await?;
     store::webhook_events::mark_processed(&mut conn, &event.id, &outcome).await?;
@@ -174,12 +223,14 @@ async fn reconcile(
     let Some((pi, order, is_latest)) = current(db, gateway, pi_id, attempt, snapshot).await? else {
         return Ok("foreign".into());
     };
-    let mut conn = db.acquire().await?;
-    settle::reconcile(&mut conn, &order, &pi, is_latest, source).await
+    stray::apply(db, gateway, &order, &pi, is_latest, source).await
 }
 
 /// A refund only applies to a paid order: if its payment has not been
-/// recorded yet (events out of order), it is settled first.
+/// recorded yet (events out of order), it is settled first. Only a refund of
+/// the PaymentIntent that paid the order changes it: refunding a stray
+/// payment (a duplicate, money for a canceled order) gives back money the
+/// order never counted.
 async fn refund(
     db: &DbPool,
     gateway: &StripeGateway,
@@ -192,13 +243,19 @@ async fn refund(
     let Some((pi, order, is_latest)) = current(db, gateway, pi_id, attempt, snapshot).await? else {
         return Ok("foreign".into());
     };
-    let mut conn = db.acquire().await?;
     if order
         .status
         .parse::<OrderStatus>()
         .is_ok_and(OrderStatus::is_payable)
     {
-        settle::reconcile(&mut conn, &order, &pi, is_latest, source).await?;
+        stray::apply(db, gateway, &order, &pi, is_latest, source).await?;
+    }
+    let mut conn = db.acquire().await?;
+    let paid_by = store::orders::get(&mut conn, &order.id)
+        .await?
+        .and_then(|o| o.paid_payment_intent_id);
+    if paid_by.as_deref() != Some(pi.id.as_str()) {
+        return Ok("refund_of_other_payment".into());
     }
     Ok(
         if store::orders::apply_refund(&mut conn, &order.id, cumulative, source).await? {

@@ -13,17 +13,21 @@ pub struct Currency {
     code: &'static str,
 }
 
-/// Zero-decimal: the API amount is the whole unit (500 JPY -> 500).
+/// Zero-decimal: the API amount is the whole unit (500 JPY -> 500). Not UGX:
+/// Stripe's zero-decimal list links it, but its special cases take it as a
+/// two-decimal currency like ISK (see `WHOLE_UNITS_ONLY`).
 const ZERO_DECIMAL: &[&str] = &[
-    "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv",
-    "xaf", "xof", "xpf",
+    "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "vnd", "vuv", "xaf",
+    "xof", "xpf",
 ];
 
 /// Three-decimal: the minor unit is 1/1000 and Stripe requires the last digit to be 0.
 const THREE_DECIMAL: &[&str] = &["bhd", "jod", "kwd", "omr", "tnd"];
 
-/// ISK is two-decimal in the API, but charges must be whole krónur (divisible by 100).
-const WHOLE_UNITS_ONLY: &[&str] = &["isk"];
+/// ISK and UGX are two-decimal in the API, but charges must be whole krónur or
+/// shillings: the last two digits are always 00 (5 UGX is sent as 500; 550 is
+/// refused). Both are also in `TWO_DECIMAL`.
+const WHOLE_UNITS_ONLY: &[&str] = &["isk", "ugx"];
 
 /// Two-decimal currencies Stripe charges cards in (HUF and TWD included: they are
 /// zero-decimal only for payouts, which orderpay never makes).
@@ -36,8 +40,8 @@ const TWO_DECIMAL: &[&str] = &[
     "mkd", "mmk", "mnt", "mop", "mur", "mvr", "mwk", "mxn", "myr", "mzn", "nad", "ngn", "nio",
     "nok", "npr", "nzd", "pab", "pen", "pgk", "php", "pkr", "pln", "qar", "ron", "rsd", "rub",
     "sar", "sbd", "scr", "sek", "sgd", "shp", "sle", "sos", "srd", "std", "szl", "thb", "tjs",
-    "top", "try", "ttd", "twd", "tzs", "uah", "usd", "uyu", "uzs", "wst", "xcd", "yer", "zar",
-    "zmw",
+    "top", "try", "ttd", "twd", "tzs", "uah", "ugx", "usd", "uyu", "uzs", "wst", "xcd", "yer",
+    "zar", "zmw",
 ];
 
 /// Stripe's minimum charge, in minor units, for the currencies where it publishes one.
@@ -100,7 +104,7 @@ impl Currency {
     }
 
     /// The step every charged amount must be a multiple of, in minor units:
-    /// 10 for three-decimal currencies, 100 for ISK, 1 otherwise.
+    /// 10 for three-decimal currencies, 100 for ISK and UGX, 1 otherwise.
     pub fn charge_step(&self) -> i64 {
         if THREE_DECIMAL.contains(&self.code) {
             10
@@ -138,7 +142,7 @@ mod tests {
         assert_eq!(Currency::parse("huf").unwrap().exponent(), 2);
         assert_eq!(Currency::parse("twd").unwrap().exponent(), 2);
         assert_eq!(Currency::parse("isk").unwrap().exponent(), 2);
-        assert_eq!(Currency::parse("ugx").unwrap().exponent(), 0);
+        assert_eq!(Currency::parse("ugx").unwrap().exponent(), 2);
     }
 
     #[test]
@@ -152,8 +156,17 @@ mod tests {
     fn charge_steps() {
         assert_eq!(Currency::parse("kwd").unwrap().charge_step(), 10);
         assert_eq!(Currency::parse("isk").unwrap().charge_step(), 100);
+        assert_eq!(Currency::parse("ugx").unwrap().charge_step(), 100);
         assert_eq!(Currency::parse("usd").unwrap().charge_step(), 1);
         assert_eq!(Currency::parse("jpy").unwrap().charge_step(), 1);
+    }
+
+    #[test]
+    fn whole_unit_currencies_are_two_decimal() {
+        for code in WHOLE_UNITS_ONLY {
+            assert!(TWO_DECIMAL.contains(code), "{code}");
+            assert!(!ZERO_DECIMAL.contains(code), "{code}");
+        }
     }
 
     #[test]

@@ -13,6 +13,7 @@ use crate::auth::api_key::{Admin, Scoped};
 use crate::auth::Scope;
 use crate::db::Db;
 use crate::error::ApiResult;
+use crate::input::id_param;
 use crate::openapi::{schema, Access, Body, Endpoint, QueryParam};
 use crate::response::{ListEnvelope, Success};
 use crate::store::payments::MismatchRow;
@@ -56,10 +57,18 @@ pub struct MismatchView {
     pub payment_intent_id: String,
     /// Who found it: `callback`, `webhook:evt_...`, `reconcile`, `api`.
     pub source: String,
-    /// `amount_mismatch`, `currency_mismatch`, `metadata_mismatch` or `order_not_payable`.
+    /// `amount_mismatch`, `currency_mismatch`, `metadata_mismatch`,
+    /// `order_not_payable` (money for a canceled order) or `duplicate_payment`
+    /// (a second PaymentIntent paid an order that was already paid).
     pub reason: String,
     pub detail: String,
     pub at: String,
+    /// For money taken that cannot pay the order: `refunded` or `pending`
+    /// (refunded automatically), `not_refunded` (automatic refunds are off:
+    /// an operator decides), absent while the refund is still to be made.
+    pub refund_status: Option<String>,
+    /// The Stripe refund (`re_...`) that gave the money back, when known.
+    pub stripe_refund_id: Option<String>,
 }
 
 impl From<MismatchRow> for MismatchView {
@@ -72,6 +81,8 @@ impl From<MismatchRow> for MismatchView {
             reason: row.reason,
             detail: row.detail,
             at: row.at,
+            refund_status: row.refund_status,
+            stripe_refund_id: row.stripe_refund_id,
         }
     }
 }
@@ -87,6 +98,7 @@ async fn list_webhook_events(
 ) -> ApiResult<Success<Vec<WebhookEventView>>> {
     let limit = parse_limit(limit)?;
     let after = position_after(cursor)?;
+    let order_id = order_id.map(|raw| id_param("order_id", raw)).transpose()?;
     let mut conn = db.acquire().await?;
     let (rows, has_more) =
         store::webhook_events::list(&mut conn, r#type, order_id, after.as_ref(), limit).await?;
@@ -107,6 +119,7 @@ async fn list_mismatches(
 ) -> ApiResult<Success<Vec<MismatchView>>> {
     let limit = parse_limit(limit)?;
     let after = position_after(cursor)?;
+    let order_id = order_id.map(|raw| id_param("order_id", raw)).transpose()?;
     let mut conn = db.acquire().await?;
     let (rows, has_more) =
         store::payments::mismatches(&mut conn, order_id, after.as_ref(), limit).await?;
@@ -121,8 +134,8 @@ pub fn routes() -> Vec<Route> {
 
 const ORDER_PARAM: QueryParam = QueryParam {
     name: "order_id",
-    description: "one order's entries",
-    schema: r#"{"type": "string"}"#,
+    description: "one order's entries (its id)",
+    schema: r#"{"type": "string", "format": "uuid"}"#,
 };
 
 pub fn endpoints() -> Vec<Endpoint> {

@@ -5,13 +5,14 @@ use rocket::Route;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::paging::{decode_cursor, pagination, parse_limit, CURSOR_PARAM, LIMIT_PARAM};
+use super::paging::{pagination, parse_limit, position_after, CURSOR_PARAM, LIMIT_PARAM};
 use crate::accounts::{self, Changes};
 use crate::auth::api_key::{Admin, Scoped};
 use crate::auth::Scope;
 use crate::body::JsonBody;
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
+use crate::input::Id;
 use crate::openapi::{schema, Access, Body, Endpoint};
 use crate::response::{Envelope, ListEnvelope, Success};
 use crate::store;
@@ -37,9 +38,9 @@ async fn list_users(
     cursor: Option<&str>,
 ) -> ApiResult<Success<Vec<UserView>>> {
     let limit = parse_limit(limit)?;
-    let after = cursor.map(|c| decode_cursor(c, 2)).transpose()?;
+    let after = position_after(cursor)?;
     let mut conn = db.acquire().await?;
-    let after_ref = after.as_ref().map(|a| (a[0].as_str(), a[1].as_str()));
+    let after_ref = after.as_ref().map(|(at, id)| (at.as_str(), id.as_str()));
     let (rows, has_more) = store::users::list(&mut conn, after_ref, limit).await?;
     let page = pagination(limit, has_more, rows.last(), |u| vec![&u.created_at, &u.id]);
     let users = rows.into_iter().map(UserView::from).collect();
@@ -54,18 +55,18 @@ async fn find(db: &Db, id: &str) -> ApiResult<store::users::UserRow> {
 }
 
 #[rocket::get("/api/v1/users/<id>")]
-async fn get_user(_key: Scoped<Admin>, db: &Db, id: &str) -> ApiResult<Success<UserView>> {
-    Ok(Success::ok("user", find(db, id).await?.into()))
+async fn get_user(_key: Scoped<Admin>, db: &Db, id: Id<'_>) -> ApiResult<Success<UserView>> {
+    Ok(Success::ok("user", find(db, id.0).await?.into()))
 }
 
 #[rocket::patch("/api/v1/users/<id>", data = "<body>")]
 async fn update_user(
     _key: Scoped<Admin>,
     db: &Db,
-    id: &str,
+    id: Id<'_>,
     body: JsonBody<AdminUpdateUserRequest>,
 ) -> ApiResult<Success<UserView>> {
-    let user = find(db, id).await?;
+    let user = find(db, id.0).await?;
     let r = body.0;
     let changes = Changes {
         name: r.name.as_deref(),
@@ -77,10 +78,10 @@ async fn update_user(
 }
 
 #[rocket::delete("/api/v1/users/<id>")]
-async fn delete_user(_key: Scoped<Admin>, db: &Db, id: &str) -> ApiResult<Success<UserView>> {
-    let user = find(db, id).await?;
+async fn delete_user(_key: Scoped<Admin>, db: &Db, id: Id<'_>) -> ApiResult<Success<UserView>> {
+    let user = find(db, id.0).await?;
     let mut conn = db.acquire().await?;
-    if !store::users::delete(&mut conn, id).await? {
+    if !store::users::delete(&mut conn, id.0).await? {
         return Err(ApiError::not_found("user"));
     }
     Ok(Success::ok("user deleted", user.into()))

@@ -12,7 +12,7 @@ use crate::body::JsonBody;
 use crate::checkout::cards;
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
-use crate::input::payment_method_id;
+use crate::input::{payment_method_id, Id};
 use crate::openapi::{schema, Access, Body, Endpoint};
 use crate::response::{Envelope, ListEnvelope, Success};
 use crate::store;
@@ -66,10 +66,10 @@ async fn remove_card(
     user: User,
     db: &Db,
     stripe: &State<StripeGateway>,
-    id: &str,
+    id: Id<'_>,
 ) -> ApiResult<Success<CardView>> {
     let mut conn = db.acquire().await?;
-    let card = store::cards::get(&mut conn, &user.row.id, id)
+    let card = store::cards::get(&mut conn, &user.row.id, id.0)
         .await?
         .ok_or_else(|| ApiError::not_found("card"))?;
     drop(conn);

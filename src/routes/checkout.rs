@@ -10,11 +10,11 @@ use super::orders::order_view;
 use crate::auth::api_key::{PaymentsCallback, Scoped};
 use crate::auth::{Caller, CheckoutCaller, Scope};
 use crate::body::{JsonBody, OptionalJsonBody};
-use crate::checkout::{cancel, confirm, intent, line_items, settle, stripe_error};
+use crate::checkout::{cancel, confirm, intent, line_items, settle, stray, stripe_error};
 use crate::db::Db;
 use crate::domain::OrderStatus;
 use crate::error::{ApiError, ApiResult};
-use crate::input::payment_method_id;
+use crate::input::{payment_method_id, Id};
 use crate::openapi::{schema, Access, Body, Endpoint};
 use crate::response::{Envelope, Success};
 use crate::store::{self, orders::OrderRow, Conn};
@@ -46,14 +46,14 @@ async fn create_payment_intent(
     caller: CheckoutCaller,
     db: &Db,
     stripe: &State<StripeGateway>,
-    id: &str,
+    id: Id<'_>,
 ) -> ApiResult<Success<PaymentIntentView>> {
     let mut conn = db.acquire().await?;
-    let order = find_order(&mut conn, id, Some(&caller.user.row.id)).await?;
+    let order = find_order(&mut conn, id.0, Some(&caller.user.row.id)).await?;
     drop(conn);
     let intent = intent::ensure(db, stripe, &order, &caller.user.row).await?;
     let mut conn = db.acquire().await?;
-    let status = current_status(&mut conn, id).await?;
+    let status = current_status(&mut conn, id.0).await?;
     let view = PaymentIntentView::new(intent.payment_intent, intent.line_items, status);
     Ok(if intent.created {
         Success::created("Payment intent created successfully", view)
@@ -112,11 +112,11 @@ async fn confirm_payment_intent(
     caller: CheckoutCaller,
     db: &Db,
     stripe: &State<StripeGateway>,
-    id: &str,
+    id: Id<'_>,
     body: JsonBody<ConfirmRequest>,
 ) -> ApiResult<Success<PaymentIntentView>> {
     let mut conn = db.acquire().await?;
-    let order = find_order(&mut conn, id, Some(&caller.user.row.id)).await?;
+    let order = find_order(&mut conn, id.0, Some(&caller.user.row.id)).await?;
     let pm = payment_method(&mut conn, &caller.user.row.id, &body.0).await?;
     drop(conn);
     if let Some(url) = &body.0.return_url {
@@ -131,7 +131,7 @@ async fn confirm_payment_intent(
     let pi = confirm::confirm(db, stripe, &order, &pm, body.0.return_url.as_deref()).await?;
     let mut conn = db.acquire().await?;
     let items = store::orders::items(&mut conn, std::slice::from_ref(&order.id)).await?;
-    let status = current_status(&mut conn, id).await?;
+    let status = current_status(&mut conn, id.0).await?;
     let view = PaymentIntentView::new(pi, line_items::from_items(&items, &order.currency), status);
     Ok(Success::ok("Payment intent confirmed", view))
 }
@@ -152,11 +152,11 @@ async fn payment_callback(
     _key: Scoped<PaymentsCallback>,
     db: &Db,
     stripe: &State<StripeGateway>,
-    id: &str,
+    id: Id<'_>,
     body: OptionalJsonBody<PaymentCallback>,
 ) -> ApiResult<Success<OrderView>> {
     let mut conn = db.acquire().await?;
-    let order = find_order(&mut conn, id, None).await?;
+    let order = find_order(&mut conn, id.0, None).await?;
     let attempts = store::payments::for_order(&mut conn, &order.id).await?;
     drop(conn);
     let wanted = body.0.and_then(|b| b.payment_intent_id);
@@ -184,9 +184,14 @@ async fn payment_callback(
         .await
         .map_err(stripe_error)?;
     let mut conn = db.acquire().await?;
-    if let Err(mismatch) = settle::mark_paid(&mut conn, &order, &pi, "callback").await? {
+    let settled = settle::mark_paid(&mut conn, &order, &pi, "callback").await?;
+    drop(conn);
+    let is_latest = attempts.last().and_then(|a| a.payment_intent_id.as_deref()) == Some(&pi.id);
+    stray::contain(db, stripe, &order.id, &pi, is_latest, "callback").await?;
+    if let Err(mismatch) = settled {
         return Err(ApiError::conflict(mismatch.code, mismatch.message));
     }
+    let mut conn = db.acquire().await?;
     let view = order_view(&mut conn, &order.id)
         .await?
         .ok_or_else(|| ApiError::not_found("order"))?;
@@ -198,10 +203,10 @@ async fn cancel_order(
     caller: Caller,
     db: &Db,
     stripe: &State<StripeGateway>,
-    id: &str,
+    id: Id<'_>,
 ) -> ApiResult<Success<OrderView>> {
     let mut conn = db.acquire().await?;
-    let order = find_order(&mut conn, id, caller.user_id()).await?;
+    let order = find_order(&mut conn, id.0, caller.user_id()).await?;
     drop(conn);
     let source = match caller {
         Caller::User(_) => "api",

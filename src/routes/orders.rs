@@ -12,7 +12,7 @@ use crate::db::Db;
 use crate::domain::pricing::{price_order, CatalogEntry, FieldError, LineRequest};
 use crate::domain::{Currency, OrderStatus};
 use crate::error::{ApiError, ApiResult};
-use crate::input::AmountInput;
+use crate::input::{AmountInput, Id};
 use crate::openapi::{schema, Access, Body, Endpoint, QueryParam};
 use crate::response::{Envelope, ListEnvelope, Success};
 use crate::store::{self, orders::ListFilter, orders::NewOrder, Conn};
@@ -243,9 +243,9 @@ async fn list_orders(
 }
 
 #[rocket::get("/api/v1/shop/orders/<id>")]
-async fn get_order(caller: Caller, db: &Db, id: &str) -> ApiResult<Success<OrderView>> {
+async fn get_order(caller: Caller, db: &Db, id: Id<'_>) -> ApiResult<Success<OrderView>> {
     let mut conn = db.acquire().await?;
-    let view = order_view(&mut conn, id)
+    let view = order_view(&mut conn, id.0)
         .await?
         .filter(|order| caller.can_see(order.customer_id.as_deref()))
         .ok_or_else(|| ApiError::not_found("order"))?;

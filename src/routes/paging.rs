@@ -1,8 +1,10 @@
 //! Keyset pagination: `limit` and an opaque `cursor` naming the last row seen.
 
 use crate::error::{ApiError, ApiResult};
+use crate::input::is_uuid;
 use crate::openapi::QueryParam;
 use crate::response::Pagination;
+use crate::seed::is_valid_sku;
 
 pub const DEFAULT_LIMIT: i64 = 20;
 
@@ -15,7 +17,7 @@ pub const LIMIT_PARAM: QueryParam = QueryParam {
 pub const CURSOR_PARAM: QueryParam = QueryParam {
     name: "cursor",
     description: "pagination.next_cursor of the previous page",
-    schema: r#"{"type": "string", "pattern": "^[0-9a-f]+$"}"#,
+    schema: r#"{"type": "string", "pattern": "^[0-9a-f]+$", "maxLength": 1024}"#,
 };
 pub const MAX_LIMIT: i64 = 100;
 
@@ -56,15 +58,51 @@ pub fn encode_cursor(parts: &[&str]) -> String {
     hex::encode(parts.join("\n"))
 }
 
+/// What one part of a cursor must be: cursors are decoded and checked, so
+/// whatever reaches a query is a value this API could have put there.
+#[derive(Clone, Copy, Debug)]
+pub enum CursorPart {
+    /// A stored timestamp, exactly as `db::timestamp_text` writes it.
+    Timestamp,
+    /// An orderpay id (UUID) or a Stripe object id (`evt_...`).
+    Id,
+    /// A product sku.
+    Sku,
+}
+
+impl CursorPart {
+    fn accepts(self, text: &str) -> bool {
+        match self {
+            CursorPart::Timestamp => chrono::NaiveDateTime::parse_from_str(text, TIMESTAMP_FORMAT)
+                .is_ok_and(|at| crate::db::timestamp_text(at.and_utc()) == text),
+            CursorPart::Id => {
+                is_uuid(text)
+                    || ((1..=255).contains(&text.len())
+                        && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+            }
+            CursorPart::Sku => is_valid_sku(text),
+        }
+    }
+}
+
+/// The format of `db::timestamp_text`, e.g. `2025-01-01T00:00:00.000000Z`.
+const TIMESTAMP_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6fZ";
+
+/// Far longer than any cursor this API makes; refused before decoding.
+const MAX_CURSOR_LEN: usize = 1024;
+
 /// The (sort key, id) position a listing's `cursor` names: where the next
 /// page starts.
 pub fn position_after(cursor: Option<&str>) -> ApiResult<Option<(String, String)>> {
     cursor
-        .map(|c| decode_cursor(c, 2).map(|mut parts| (parts.remove(0), parts.remove(0))))
+        .map(|c| {
+            decode_cursor(c, &[CursorPart::Timestamp, CursorPart::Id])
+                .map(|mut parts| (parts.remove(0), parts.remove(0)))
+        })
         .transpose()
 }
 
-pub fn decode_cursor(raw: &str, parts: usize) -> ApiResult<Vec<String>> {
+pub fn decode_cursor(raw: &str, parts: &[CursorPart]) -> ApiResult<Vec<String>> {
     let invalid = || {
         ApiError::invalid_field(
             "invalid_cursor",
@@ -72,10 +110,18 @@ pub fn decode_cursor(raw: &str, parts: usize) -> ApiResult<Vec<String>> {
             "is not a cursor this API returned",
         )
     };
+    if raw.len() > MAX_CURSOR_LEN {
+        return Err(invalid());
+    }
     let bytes = hex::decode(raw).map_err(|_| invalid())?;
     let text = String::from_utf8(bytes).map_err(|_| invalid())?;
     let fields: Vec<String> = text.split('\n').map(str::to_string).collect();
-    if fields.len() != parts || fields.iter().any(|f| f.is_empty()) {
+    let well_formed = fields.len() == parts.len()
+        && fields
+            .iter()
+            .zip(parts)
+            .all(|(field, part)| part.accepts(field));
+    if !well_formed {
         return Err(invalid());
     }
     Ok(fields)
@@ -85,18 +131,50 @@ pub fn decode_cursor(raw: &str, parts: usize) -> ApiResult<Vec<String>> {
 mod tests {
     use super::*;
 
+    const AT_AND_ID: &[CursorPart] = &[CursorPart::Timestamp, CursorPart::Id];
+    const AT: &str = "2025-01-01T00:00:00.000000Z";
+    const ID: &str = "0f8fad5b-d9cb-469f-a165-70867728950e";
+
     #[test]
     fn cursors_round_trip_and_reject_garbage() {
-        let cursor = encode_cursor(&["2025-01-01T00:00:00.000000Z", "abc"]);
+        let cursor = encode_cursor(&[AT, ID]);
+        assert_eq!(decode_cursor(&cursor, AT_AND_ID).unwrap(), vec![AT, ID]);
+        let event = encode_cursor(&[AT, "evt_123abc"]);
+        assert!(decode_cursor(&event, AT_AND_ID).is_ok());
         assert_eq!(
-            decode_cursor(&cursor, 2).unwrap(),
-            vec!["2025-01-01T00:00:00.000000Z", "abc"]
-        );
-        assert_eq!(decode_cursor("zz", 2).unwrap_err().code, "invalid_cursor");
-        assert_eq!(
-            decode_cursor(&encode_cursor(&["one"]), 2).unwrap_err().code,
+            decode_cursor("zz", AT_AND_ID).unwrap_err().code,
             "invalid_cursor"
         );
+        assert_eq!(
+            decode_cursor(&encode_cursor(&["one"]), AT_AND_ID)
+                .unwrap_err()
+                .code,
+            "invalid_cursor"
+        );
+    }
+
+    #[test]
+    fn cursors_are_checked_part_by_part() {
+        let bad = [
+            // decodes to NUL
+            "00".to_string(),
+            encode_cursor(&[AT, "a\0b"]),
+            encode_cursor(&["2025-13-01T00:00:00.000000Z", ID]),
+            encode_cursor(&["2025-01-01 00:00:00", ID]),
+            encode_cursor(&[AT, "x' OR 1=1"]),
+            encode_cursor(&[AT, ""]),
+            "ab".repeat(MAX_CURSOR_LEN),
+        ];
+        for cursor in bad {
+            assert_eq!(
+                decode_cursor(&cursor, AT_AND_ID).unwrap_err().code,
+                "invalid_cursor",
+                "{cursor}"
+            );
+        }
+        let sku = encode_cursor(&["BLUE-MUG_2"]);
+        assert!(decode_cursor(&sku, &[CursorPart::Sku]).is_ok());
+        assert!(decode_cursor(&encode_cursor(&["mug"]), &[CursorPart::Sku]).is_err());
     }
 
     #[test]

@@ -13,6 +13,7 @@ use crate::db::{timestamp_text, Db};
 use crate::domain::money::parse_major;
 use crate::domain::Currency;
 use crate::error::{ApiError, ApiResult};
+use crate::input::id_param;
 use crate::openapi::{schema, Access, Body, Endpoint, QueryParam};
 use crate::response::{ListEnvelope, Success};
 use crate::store::{self, payments::PaymentFilter};
@@ -94,7 +95,9 @@ async fn list_payments(
         currency: currency.map(|c| c.code().to_string()),
         since: since.map(|raw| time_param("since", raw)).transpose()?,
         until: until.map(|raw| time_param("until", raw)).transpose()?,
-        order_id: order_id.map(str::to_string),
+        order_id: order_id
+            .map(|raw| id_param("order_id", raw).map(str::to_string))
+            .transpose()?,
         after: position_after(cursor)?,
         limit: parse_limit(limit)?,
     };
@@ -150,8 +153,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             },
             QueryParam {
                 name: "order_id",
-                description: "one order's payments",
-                schema: r#"{"type": "string"}"#,
+                description: "one order's payments (its id)",
+                schema: r#"{"type": "string", "format": "uuid"}"#,
             },
             LIMIT_PARAM,
             CURSOR_PARAM,

@@ -1,7 +1,9 @@
 use rocket::http::Method;
 use rocket::Route;
 
-use super::paging::{decode_cursor, pagination, parse_limit, CURSOR_PARAM, LIMIT_PARAM};
+use super::paging::{
+    decode_cursor, pagination, parse_limit, CursorPart, CURSOR_PARAM, LIMIT_PARAM,
+};
 use crate::db::Db;
 use crate::error::ApiResult;
 use crate::openapi::{schema, Access, Body, Endpoint};
@@ -17,7 +19,9 @@ async fn list_products(
     cursor: Option<&str>,
 ) -> ApiResult<Success<Vec<ProductView>>> {
     let limit = parse_limit(limit)?;
-    let after = cursor.map(|c| decode_cursor(c, 1)).transpose()?;
+    let after = cursor
+        .map(|c| decode_cursor(c, &[CursorPart::Sku]))
+        .transpose()?;
     let mut conn = db.acquire().await?;
     let (rows, has_more) =
         store::products::list_active(&mut conn, after.as_ref().map(|a| a[0].as_str()), limit)

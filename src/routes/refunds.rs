@@ -12,6 +12,7 @@ use crate::checkout::refund::{self, RefundRequest};
 use crate::db::Db;
 use crate::error::ApiResult;
 use crate::idempotency::{self, RequestKey};
+use crate::input::Id;
 use crate::openapi::{schema, Access, Body, Endpoint, HeaderParam};
 use crate::response::{Envelope, Success};
 use crate::stripe::gateway::StripeGateway;
@@ -26,11 +27,11 @@ async fn create_refund(
     request_key: RequestKey,
     db: &Db,
     stripe: &State<StripeGateway>,
-    id: &str,
+    id: Id<'_>,
     body: OptionalJsonBody<RefundRequest>,
 ) -> ApiResult<Success<RefundView>> {
     let mut conn = db.acquire().await?;
-    let order = find_order(&mut conn, id, None).await?;
+    let order = find_order(&mut conn, id.0, None).await?;
     drop(conn);
     let request = body.0.unwrap_or_default();
     let done = refund::refund(db, stripe, &order, &request, request_key.0.as_deref()).await?;
@@ -50,7 +51,7 @@ pub fn endpoints() -> Vec<Endpoint> {
     vec![Endpoint {
         method: Method::Post,
         path: "/api/v1/shop/orders/<id>/refunds",
-        summary: "Refund a paid order in full (empty body) or in part; send an Idempotency-Key to retry safely",
+        summary: "Refund a paid order in full (empty body, or `full: true`) or in part (`amount`); send an Idempotency-Key to retry safely",
         access: Access::ApiKey(Scope::RefundsWrite),
         query: &[],
         body: Body::Optional(schema::<RefundRequest>),

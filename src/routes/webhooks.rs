@@ -1,8 +1,8 @@
 //! Stripe's webhook endpoint. Public (Stripe has no credentials to send), and
 //! trusted only after the signature over the raw body checks out.
 
-use rocket::data::{Data, ToByteUnit};
-use rocket::http::Method;
+use rocket::data::{ByteUnit, Data};
+use rocket::http::{Method, Status};
 use rocket::request::{self, FromRequest, Request};
 use rocket::{Route, State};
 use schemars::JsonSchema;
@@ -15,18 +15,46 @@ use crate::openapi::{schema, Access, Body, Endpoint, HeaderParam};
 use crate::response::{Envelope, Success};
 use crate::stripe::gateway::StripeGateway;
 
-pub struct StripeSignature(Option<String>);
+/// The largest webhook body read, unless Rocket's `limits.stripe_webhook`
+/// says otherwise. Stripe's events are a few KiB (a PaymentIntent or a charge
+/// with its metadata: at most 50 keys of 500 characters); 256 KiB is ten
+/// times the largest plausible one and bounds the MAC an unauthenticated
+/// caller can make the server compute (about a millisecond per secret).
+pub const DEFAULT_BODY_LIMIT: ByteUnit = ByteUnit::Kibibyte(256);
+
+/// What the webhook knows before reading the body: the signature header, the
+/// body limit, and the body size the client announced (`Content-Length`).
+pub struct WebhookRequest {
+    signature: Option<String>,
+    limit: ByteUnit,
+    announced: Option<u64>,
+}
 
 #[rocket::async_trait]
-impl<'r> FromRequest<'r> for StripeSignature {
+impl<'r> FromRequest<'r> for WebhookRequest {
     type Error = ();
     async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, ()> {
-        request::Outcome::Success(StripeSignature(
-            req.headers()
-                .get_one("Stripe-Signature")
-                .map(str::to_string),
-        ))
+        let headers = req.headers();
+        request::Outcome::Success(WebhookRequest {
+            signature: headers.get_one("Stripe-Signature").map(str::to_string),
+            limit: req
+                .limits()
+                .get("stripe_webhook")
+                .unwrap_or(DEFAULT_BODY_LIMIT),
+            // hyper has already refused an unparseable Content-Length.
+            announced: headers
+                .get_one("Content-Length")
+                .and_then(|n| n.trim().parse().ok()),
+        })
     }
+}
+
+fn too_large(limit: ByteUnit) -> ApiError {
+    ApiError::new(
+        Status::PayloadTooLarge,
+        "payload_too_large",
+        format!("the event is larger than {limit}"),
+    )
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -41,23 +69,29 @@ pub struct WebhookReceipt {
 async fn stripe_webhook(
     db: &Db,
     stripe: &State<StripeGateway>,
-    signature: StripeSignature,
+    request: WebhookRequest,
     body: Data<'_>,
 ) -> ApiResult<Success<WebhookReceipt>> {
-    // Stripe events can be large; the raw bytes are what is signed.
+    // Everything that can be refused without the body is, before it is read:
+    // an announced size over the limit, then the signature header.
+    if request
+        .announced
+        .is_some_and(|n| n > request.limit.as_u64())
+    {
+        return Err(too_large(request.limit));
+    }
+    let signature = webhook::check_header(stripe, request.signature.as_deref())?;
+    // The raw bytes are what is signed; a body without Content-Length
+    // (chunked) stops at the limit.
     let raw = body
-        .open(2.mebibytes())
+        .open(request.limit)
         .into_bytes()
         .await
         .map_err(|_| ApiError::bad_request("unreadable_body", "the body could not be read"))?;
     if !raw.is_complete() {
-        return Err(ApiError::new(
-            rocket::http::Status::PayloadTooLarge,
-            "payload_too_large",
-            "the event is too large",
-        ));
+        return Err(too_large(request.limit));
     }
-    let ack = webhook::receive(db, stripe, &raw, signature.0.as_deref()).await?;
+    let ack = webhook::receive(db, stripe, &raw, &signature).await?;
     Ok(Success::ok(
         "received",
         WebhookReceipt {
@@ -83,7 +117,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         success: &[200],
         headers: &[HeaderParam {
             name: "Stripe-Signature",
-            description: "t=<unix>,v1=<HMAC-SHA256 of \"<t>.<raw body>\">, as Stripe sends it",
+            description: "t=<unix>,v1=<HMAC-SHA256 of \"<t>.<raw body>\">, as Stripe sends it; at most 2048 bytes and 8 v1 values",
             required: true,
         }],
         errors: &[400, 413, 503],

@@ -22,6 +22,10 @@ pub struct OrderRow {
     pub amount_refunded: i64,
     pub created_at: String,
     pub updated_at: String,
+    /// The PaymentIntent that paid the order: refunds go against it, and no
+    /// other may keep money for this order.
+    #[sqlx(try_from = "super::types::NullableText")]
+    pub paid_payment_intent_id: Option<String>,
 }
 
 #[derive(Debug, Clone, FromRow)]
@@ -45,8 +49,7 @@ pub struct HistoryRow {
     pub at: String,
 }
 
-const COLUMNS: &str =
-    "id, number, user_id, email, status, currency, amount, amount_refunded, created_at, updated_at";
+const COLUMNS: &str = "id, number, user_id, email, status, currency, amount, amount_refunded, created_at, updated_at, paid_payment_intent_id";
 
 pub struct NewOrder<'a> {
     pub priced: &'a PricedOrder,
@@ -222,6 +225,25 @@ pub async fn mark_paid(
         .await?;
     tx.commit().await?;
     Ok(true)
+}
+
+/// Notes an event that leaves the status as it is (money refunded
+/// automatically) in the order's history: an entry whose `from` and `to` are
+/// both the current status, so the history still reads as a chain.
+pub async fn note(conn: &mut Conn, order_id: &str, source: &str) -> sqlx::Result<()> {
+    let mut tx = conn.begin().await?;
+    if !lock(&mut tx, order_id).await? {
+        return Ok(());
+    }
+    let (status,): (String,) = sqlx::query_as("SELECT status FROM orders WHERE id = $1")
+        .bind(order_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    let status = status
+        .parse::<OrderStatus>()
+        .map_err(|()| sqlx::Error::Decode(format!("unknown order status {status:?}").into()))?;
+    append_history(&mut tx, order_id, status, source).await?;
+    tx.commit().await
 }
 
 /// The step's `from` is the previous entry's `to`: every status change goes

@@ -17,9 +17,17 @@ pub struct AttemptRow {
     pub currency: String,
     pub confirmations: i64,
     pub created_at: String,
+    /// The create call ended without a known outcome (see `mark_outcome_unknown`).
+    #[sqlx(try_from = "super::types::Flag")]
+    pub outcome_unknown: bool,
+    #[sqlx(try_from = "super::types::NullableText")]
+    pub status: Option<String>,
 }
 
-const COLUMNS: &str = "id, order_id, attempt, idempotency_key, payment_intent_id, amount, currency, confirmations, created_at";
+const COLUMNS: &str = "id, order_id, attempt, idempotency_key, payment_intent_id, amount, currency, confirmations, created_at, outcome_unknown, status";
+
+/// PaymentIntent statuses after which nothing changes at Stripe.
+pub const FINAL_STATUSES: [&str; 2] = ["succeeded", "canceled"];
 
 pub fn idempotency_key(order_id: &str, attempt: i64) -> String {
     format!("orderpay:pi:{order_id}:{attempt}")
@@ -143,23 +151,74 @@ pub async fn next_confirmation(conn: &mut Conn, attempt_id: &str) -> sqlx::Resul
     Ok(n)
 }
 
-/// Attempts with a PaymentIntent whose order is still payable: the ones a
-/// lost webhook could leave paid at Stripe but not here. Least recently
-/// checked first.
+/// Attempts whose PaymentIntent can still change something: those of orders
+/// that are still payable (a lost webhook could leave them paid at Stripe but
+/// not here), and any other that was not last seen final (a replaced or
+/// canceled order's PaymentIntent that must be canceled, or refunded if it
+/// took money). Least recently checked first.
 pub async fn unsettled(conn: &mut Conn, limit: i64) -> sqlx::Result<Vec<AttemptRow>> {
-    let columns = COLUMNS
-        .split(", ")
-        .map(|c| format!("a.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let columns = prefixed_columns();
     sqlx::query_as(&format!(
         "SELECT {columns} FROM payment_attempts a JOIN orders o ON o.id = a.order_id \
-         WHERE a.payment_intent_id IS NOT NULL AND o.status IN ($1, $2, $3) \
-         ORDER BY COALESCE(a.checked_at, ''), a.created_at, a.id LIMIT $4"
+         WHERE a.payment_intent_id IS NOT NULL \
+           AND (o.status IN ($1, $2, $3) OR COALESCE(a.status, '') NOT IN ($4, $5)) \
+         ORDER BY COALESCE(a.checked_at, ''), a.created_at, a.id LIMIT $6"
     ))
     .bind("pending_payment")
     .bind("processing")
     .bind("payment_failed")
+    .bind(FINAL_STATUSES[0])
+    .bind(FINAL_STATUSES[1])
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
+fn prefixed_columns() -> String {
+    COLUMNS
+        .split(", ")
+        .map(|c| format!("a.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Marks an attempt whose create call's outcome is unknown: the next request
+/// for the order starts a new attempt (Stripe would replay this key's answer).
+pub async fn mark_outcome_unknown(conn: &mut Conn, attempt_id: &str) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE payment_attempts SET outcome_unknown = 1, updated_at = $1 \
+         WHERE id = $2 AND payment_intent_id IS NULL",
+    )
+    .bind(now_text())
+    .bind(attempt_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// An attempt whose outcome is unknown, with the Stripe customer its
+/// PaymentIntent (if any) was made for: where to look for it.
+#[derive(Debug, Clone, FromRow)]
+pub struct LostAttempt {
+    pub id: String,
+    pub order_id: String,
+    pub attempt: i64,
+    pub created_at: String,
+    pub stripe_customer_id: String,
+}
+
+/// Attempts with an unknown outcome and no PaymentIntent found yet, created
+/// after `since` (older ones are left: Stripe's list is searched only so far
+/// back), least recently checked first.
+pub async fn lost(conn: &mut Conn, since: &str, limit: i64) -> sqlx::Result<Vec<LostAttempt>> {
+    sqlx::query_as(
+        "SELECT a.id, a.order_id, a.attempt, a.created_at, u.stripe_customer_id \
+         FROM payment_attempts a JOIN orders o ON o.id = a.order_id JOIN users u ON u.id = o.user_id \
+         WHERE a.outcome_unknown = 1 AND a.payment_intent_id IS NULL \
+           AND u.stripe_customer_id IS NOT NULL AND a.created_at >= $1 \
+         ORDER BY COALESCE(a.checked_at, ''), a.created_at, a.id LIMIT $2",
+    )
+    .bind(since)
     .bind(limit)
     .fetch_all(conn)
     .await
@@ -199,6 +258,97 @@ pub async fn record_mismatch(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// A mismatch whose money is still to be refunded automatically.
+#[derive(Debug, Clone, FromRow)]
+pub struct UnrefundedMismatch {
+    pub order_id: String,
+    pub payment_intent_id: String,
+    #[sqlx(try_from = "super::types::NullableText")]
+    pub refund_status: Option<String>,
+    #[sqlx(try_from = "super::types::NullableText")]
+    pub stripe_refund_id: Option<String>,
+}
+
+/// Mismatch reasons that mean money was taken and cannot pay the order.
+pub const STRAY_MONEY_REASONS: [&str; 4] = [
+    "order_not_payable",
+    "duplicate_payment",
+    "amount_mismatch",
+    "currency_mismatch",
+];
+
+/// Records what became of a mismatch's automatic refund. Returns true the
+/// first time anything is recorded for it (so the order's history notes the
+/// refund once); a later record only moves pending on to refunded.
+pub async fn record_stray_refund(
+    conn: &mut Conn,
+    order_id: &str,
+    payment_intent_id: &str,
+    status: &str,
+    stripe_refund_id: Option<&str>,
+) -> sqlx::Result<bool> {
+    let first = sqlx::query(
+        "UPDATE payment_mismatches SET refund_status = $1, stripe_refund_id = NULLIF($2, '') \
+         WHERE order_id = $3 AND payment_intent_id = $4 AND refund_status IS NULL",
+    )
+    .bind(status)
+    .bind(super::nullable(stripe_refund_id))
+    .bind(order_id)
+    .bind(payment_intent_id)
+    .execute(&mut *conn)
+    .await?;
+    if first.rows_affected() > 0 {
+        return Ok(true);
+    }
+    sqlx::query(
+        "UPDATE payment_mismatches SET refund_status = $1, \
+             stripe_refund_id = COALESCE(NULLIF($2, ''), stripe_refund_id) \
+         WHERE order_id = $3 AND payment_intent_id = $4 AND refund_status = 'pending'",
+    )
+    .bind(status)
+    .bind(super::nullable(stripe_refund_id))
+    .bind(order_id)
+    .bind(payment_intent_id)
+    .execute(conn)
+    .await?;
+    Ok(false)
+}
+
+/// A stray payment's refund failed at Stripe: it is to be made again.
+pub async fn forget_stray_refund(
+    conn: &mut Conn,
+    order_id: &str,
+    payment_intent_id: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE payment_mismatches SET refund_status = NULL, stripe_refund_id = NULL \
+         WHERE order_id = $1 AND payment_intent_id = $2 AND refund_status = 'pending'",
+    )
+    .bind(order_id)
+    .bind(payment_intent_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Mismatches of taken money whose automatic refund has not been made (or is
+/// still pending at Stripe), oldest first.
+pub async fn unrefunded(conn: &mut Conn, limit: i64) -> sqlx::Result<Vec<UnrefundedMismatch>> {
+    sqlx::query_as(&format!(
+        "SELECT DISTINCT order_id, payment_intent_id, refund_status, stripe_refund_id FROM payment_mismatches \
+         WHERE reason IN ({}) AND (refund_status IS NULL OR refund_status = 'pending') \
+         ORDER BY order_id, payment_intent_id LIMIT $5",
+        super::placeholders(1, 4)
+    ))
+    .bind(STRAY_MONEY_REASONS[0])
+    .bind(STRAY_MONEY_REASONS[1])
+    .bind(STRAY_MONEY_REASONS[2])
+    .bind(STRAY_MONEY_REASONS[3])
+    .bind(limit)
+    .fetch_all(conn)
+    .await
 }
 
 /// A payment as listed: an attempt that reached Stripe, with its order.
@@ -303,6 +453,11 @@ pub struct MismatchRow {
     pub reason: String,
     pub detail: String,
     pub at: String,
+    /// What became of the automatic refund of its money (see the migration).
+    #[sqlx(try_from = "super::types::NullableText")]
+    pub refund_status: Option<String>,
+    #[sqlx(try_from = "super::types::NullableText")]
+    pub stripe_refund_id: Option<String>,
 }
 
 /// Newest first, keyset-paginated on (at, id); one order's when `order_id` is given.
@@ -326,7 +481,7 @@ pub async fn mismatches(
         conditions.push(format!("(at < {a} OR (at = {a} AND id < {i}))"));
     }
     let sql = format!(
-        "SELECT id, order_id, payment_intent_id, source, reason, detail, at \
+        "SELECT id, order_id, payment_intent_id, source, reason, detail, at, refund_status, stripe_refund_id \
          FROM payment_mismatches WHERE {} ORDER BY at DESC, id DESC LIMIT {}",
         conditions.join(" AND "),
         limit + 1

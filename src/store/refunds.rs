@@ -20,6 +20,10 @@ pub struct RefundRow {
     pub idempotency_key: String,
     #[sqlx(try_from = "super::types::NullableText")]
     pub request_key: Option<String>,
+    /// What `request_key` was first sent with (`checkout::refund::fingerprint`);
+    /// `None` on refunds stored before fingerprints were kept.
+    #[sqlx(try_from = "super::types::NullableText")]
+    pub request_fingerprint: Option<String>,
     #[sqlx(try_from = "super::types::NullableText")]
     pub failure_code: Option<String>,
     pub created_at: String,
@@ -27,7 +31,8 @@ pub struct RefundRow {
 }
 
 const COLUMNS: &str = "id, order_id, payment_intent_id, amount, currency, reason, status, \
-     stripe_refund_id, idempotency_key, request_key, failure_code, created_at, updated_at";
+     stripe_refund_id, idempotency_key, request_key, request_fingerprint, failure_code, \
+     created_at, updated_at";
 
 /// Statuses whose amount counts against what is left to refund.
 pub const PENDING: &str = "pending";
@@ -40,6 +45,8 @@ pub struct NewRefund<'a> {
     pub amount: Option<i64>,
     pub reason: Option<&'a str>,
     pub request_key: Option<&'a str>,
+    /// The normalized request `request_key` is bound to.
+    pub request_fingerprint: Option<&'a str>,
 }
 
 /// Why a refund could not be reserved.
@@ -94,9 +101,10 @@ pub async fn reserve(
     let now = now_text();
     sqlx::query(
         "INSERT INTO refunds (id, order_id, payment_intent_id, amount, currency, reason, status, \
-             idempotency_key, request_key, created_at, updated_at) \
-         SELECT $1, id, $2, $3, currency, NULLIF($4, ''), $5, $6, NULLIF($7, ''), $8, $8 \
-         FROM orders WHERE id = $9",
+             idempotency_key, request_key, request_fingerprint, created_at, updated_at) \
+         SELECT $1, id, $2, $3, currency, NULLIF($4, ''), $5, $6, NULLIF($7, ''), NULLIF($8, ''), \
+             $9, $9 \
+         FROM orders WHERE id = $10",
     )
     .bind(&id)
     .bind(&payment_intent_id)
@@ -105,6 +113,7 @@ pub async fn reserve(
     .bind(PENDING)
     .bind(format!("orderpay:refund:{id}"))
     .bind(nullable(new.request_key))
+    .bind(nullable(new.request_fingerprint))
     .bind(&now)
     .bind(new.order_id)
     .execute(&mut *tx)

@@ -257,6 +257,24 @@ impl StripeClient {
             .await
     }
 
+    /// One page of a customer's PaymentIntents, newest first, created at or
+    /// after `created_gte` (unix seconds). Stripe's list reads its own
+    /// records at once (its search API lags by up to a minute), so a
+    /// PaymentIntent missing here was not made.
+    pub async fn list_payment_intents(
+        &self,
+        customer: &str,
+        created_gte: i64,
+        starting_after: Option<&str>,
+    ) -> Result<List<PaymentIntent>> {
+        let form = Form::new()
+            .field("customer", id(customer)?)
+            .field("created[gte]", created_gte)
+            .opt("starting_after", starting_after)
+            .field("limit", 100);
+        self.get("/v1/payment_intents", form).await
+    }
+
     /// Newest first, as Stripe lists them; events are kept 30 days.
     pub async fn list_events(&self, query: &EventQuery<'_>) -> Result<List<Event>> {
         let form = Form::new()

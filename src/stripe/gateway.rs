@@ -20,6 +20,8 @@ pub struct StripeGateway {
     pub webhook_tolerance_secs: i64,
     /// Present when payments go to the offline simulator.
     pub simulator: Option<Arc<Sim>>,
+    /// Whether money that cannot pay its order is refunded automatically.
+    pub auto_refund: bool,
 }
 
 impl StripeGateway {
@@ -37,6 +39,7 @@ impl StripeGateway {
                 webhook_secrets: settings.webhook_secret.clone(),
                 webhook_tolerance_secs: settings.webhook_tolerance_secs,
                 simulator: None,
+                auto_refund: settings.auto_refund,
             });
         }
         if !debug_profile && !settings.simulator {
@@ -75,6 +78,7 @@ impl StripeGateway {
                 .collect(),
             webhook_tolerance_secs: settings.webhook_tolerance_secs,
             simulator: Some(Arc::clone(&handle.sim)),
+            auto_refund: settings.auto_refund,
         })
     }
 }

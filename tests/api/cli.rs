@@ -102,6 +102,32 @@ db_test!(the_cli_seeds_and_reports_bad_files, |app| {
     );
 });
 
+db_test!(the_cli_lists_orders_to_review_after_a_currency_fix, |app| {
+    let url = app.database_url.clone();
+    let clean = orderpay(Some(&url), "debug", &["check-currencies"]);
+    assert!(clean.status.success(), "{clean:?}");
+    assert!(String::from_utf8_lossy(&clean.stdout).starts_with("nothing to review"));
+    app.seed().await;
+    let (order_id,): (String,) = sqlx::query_as("SELECT id FROM orders LIMIT 1")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO currency_unit_review (order_id, amount, currency, reason) \
+         VALUES ($1, 5000, 'ugx', 'ugx_charged_one_hundredth')",
+    )
+    .bind(&order_id)
+    .execute(app.pool())
+    .await
+    .unwrap();
+    let listed = orderpay(Some(&url), "debug", &["check-currencies"]);
+    let stdout = String::from_utf8_lossy(&listed.stdout);
+    assert!(
+        stdout.contains(&format!("({order_id})")) && stdout.contains("asked 50.00 ugx"),
+        "{stdout}"
+    );
+});
+
 #[test]
 fn release_refuses_to_start_without_a_database_in_one_line() {
     let output = orderpay(None, "release", &["migrate"]);

@@ -67,7 +67,7 @@ db_test!(a_known_path_with_the_wrong_method_is_405, |app| {
     let reply = app
         .send(
             Method::Get,
-            "/api/v1/shop/orders/some-id/payment",
+            "/api/v1/shop/orders/0f8fad5b-d9cb-469f-a165-70867728950e/payment",
             &[],
             None,
         )

@@ -1,4 +1,5 @@
-//! Fault injection: make the next calls fail, hang, or succeed without an answer.
+//! Fault injection: make the next calls fail (before or inside execution),
+//! hang, or succeed without an answer, once or for as long as the plan stands.
 
 use std::time::Duration;
 
@@ -6,7 +7,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// What to do to the next matching `/v1` calls. Counters run down as calls
-/// arrive; failures are taken first, then hangs, then dropped answers.
+/// arrive; failures are taken first, then failures inside execution, then
+/// hangs, then dropped answers, then the sustained `drop_all`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct FaultPlan {
@@ -14,12 +16,20 @@ pub struct FaultPlan {
     /// before doing anything: nothing is applied, nothing is kept for replay.
     pub fail_next: u32,
     pub fail_status: Option<u16>,
+    /// Apply this many calls, then answer 500 `api_error` instead of the
+    /// result. Stripe keeps that 500 under the call's Idempotency-Key and
+    /// replays it, so a retry with the same key gets the 500 again.
+    pub fail_inside_next: u32,
     /// Sleep `delay_ms` before handling this many calls (a client with a
     /// shorter timeout gives up; the call is still applied afterwards).
     pub hang_next: u32,
     /// Apply this many calls, then sleep `delay_ms` before answering: the
     /// client times out without learning the result.
     pub drop_next: u32,
+    /// A sustained outage of answers: every matching call is applied and its
+    /// answer dropped (after `delay_ms`) until the plan is replaced, so every
+    /// retry is lost too.
+    pub drop_all: bool,
     pub delay_ms: Option<u64>,
     /// Only calls whose path (after `/v1/`) starts with this are affected.
     pub path_prefix: Option<String>,
@@ -28,6 +38,7 @@ pub struct FaultPlan {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
     Fail(u16),
+    FailInside,
     Hang(Duration),
     Drop(Duration),
 }
@@ -47,12 +58,19 @@ impl FaultPlan {
             self.fail_next -= 1;
             return Some(Fault::Fail(self.fail_status.unwrap_or(500)));
         }
+        if self.fail_inside_next > 0 {
+            self.fail_inside_next -= 1;
+            return Some(Fault::FailInside);
+        }
         if self.hang_next > 0 {
             self.hang_next -= 1;
             return Some(Fault::Hang(self.delay()));
         }
         if self.drop_next > 0 {
             self.drop_next -= 1;
+            return Some(Fault::Drop(self.delay()));
+        }
+        if self.drop_all {
             return Some(Fault::Drop(self.delay()));
         }
         None
@@ -67,12 +85,14 @@ mod tests {
     fn counters_run_down_in_order() {
         let mut plan = FaultPlan {
             fail_next: 1,
+            fail_inside_next: 1,
             hang_next: 1,
             drop_next: 1,
             delay_ms: Some(10),
             ..Default::default()
         };
         assert_eq!(plan.take("payment_intents"), Some(Fault::Fail(500)));
+        assert_eq!(plan.take("payment_intents"), Some(Fault::FailInside));
         assert_eq!(
             plan.take("payment_intents"),
             Some(Fault::Hang(Duration::from_millis(10)))
@@ -82,6 +102,21 @@ mod tests {
             Some(Fault::Drop(Duration::from_millis(10)))
         );
         assert_eq!(plan.take("payment_intents"), None);
+    }
+
+    #[test]
+    fn drop_all_lasts_until_the_plan_is_replaced() {
+        let mut plan = FaultPlan {
+            drop_all: true,
+            delay_ms: Some(10),
+            ..Default::default()
+        };
+        for _ in 0..20 {
+            assert_eq!(
+                plan.take("refunds"),
+                Some(Fault::Drop(Duration::from_millis(10)))
+            );
+        }
     }
 
     #[test]

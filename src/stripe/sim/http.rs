@@ -12,8 +12,9 @@ use rocket::{Route, State};
 use serde_json::{json, Value};
 
 use super::faults::Fault;
+use super::idempotency::Begin;
 use super::state::{new_id, Data, SimError, SimResult};
-use super::{KeyState, Sim};
+use super::Sim;
 use crate::stripe::form::Params;
 
 pub struct StripeHeaders {
@@ -164,51 +165,52 @@ impl Sim {
             Some(Fault::Hang(delay)) => rocket::tokio::time::sleep(delay).await,
             _ => {}
         }
+        let reply = self.execute(method, path, headers, &params, fault);
+        // A dropped answer is lost whatever it was: a result, a replay or a
+        // refusal (so under `drop_all` every retry is lost as well).
+        if let Some(Fault::Drop(delay)) = fault {
+            rocket::tokio::time::sleep(delay).await;
+        }
+        reply
+    }
+
+    /// Idempotency-Key handling around one call of the router.
+    fn execute(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &StripeHeaders,
+        params: &Params,
+        fault: Option<Fault>,
+    ) -> SimReply {
         let key = headers.idempotency_key.clone().filter(|_| method == "POST");
         let fingerprint = format!("{method} {path} {:?}", params.canonical());
         if let Some(key) = &key {
-            let mut keys = self.keys.lock().expect("lock");
-            let mismatch = || {
-                let message = format!(
-                    "Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '{key}' if you meant to execute a different request."
-                );
-                SimReply::error(400, "idempotency_error", None, &message, false)
-            };
-            match keys.get(key) {
-                Some(KeyState::Done {
-                    fingerprint: first,
-                    status,
-                    body,
-                }) => {
-                    if *first != fingerprint {
-                        return mismatch();
-                    }
+            let now = self.clock.now();
+            match self.keys.lock().expect("lock").begin(key, &fingerprint, now) {
+                Begin::Execute => {}
+                Begin::Replay { status, body } => {
                     return SimReply {
-                        status: *status,
-                        body: body.clone(),
+                        status,
+                        body,
                         should_retry: None,
                         replayed: true,
-                    };
-                }
-                Some(KeyState::InFlight { fingerprint: first }) => {
-                    if *first != fingerprint {
-                        return mismatch();
                     }
+                }
+                Begin::Mismatch => {
+                    let message = format!(
+                        "Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '{key}' if you meant to execute a different request."
+                    );
+                    return SimReply::error(400, "idempotency_error", None, &message, false);
+                }
+                Begin::InUse => {
                     return SimReply::error(
                         409,
                         "invalid_request_error",
                         Some("idempotency_key_in_use"),
                         "There is currently another in-progress request using this Idempotency Key. Try again later.",
                         true,
-                    );
-                }
-                None => {
-                    keys.insert(
-                        key.clone(),
-                        KeyState::InFlight {
-                            fingerprint: fingerprint.clone(),
-                        },
-                    );
+                    )
                 }
             }
         }
@@ -216,33 +218,36 @@ impl Sim {
         let (result, events) = {
             let mut data = self.data.lock().expect("lock");
             data.outbox.clear();
-            let result = route(&mut data, method, path, &params, &base_url);
+            let result = route(&mut data, method, path, params, &base_url);
             (result, std::mem::take(&mut data.outbox))
         };
-        let keep = match &result {
+        // Stripe saves the result of every request that began executing;
+        // one refused by validation never began.
+        let began = match &result {
             Ok(_) => true,
             Err(error) => error.replayable,
         };
-        let reply = SimReply::from_result(result);
+        let reply = if began && fault == Some(Fault::FailInside) {
+            SimReply::error(
+                500,
+                "api_error",
+                None,
+                "An unknown error occurred inside the request (simulated).",
+                true,
+            )
+        } else {
+            SimReply::from_result(result)
+        };
         if let Some(key) = key {
             let mut keys = self.keys.lock().expect("lock");
-            if keep {
-                keys.insert(
-                    key,
-                    KeyState::Done {
-                        fingerprint,
-                        status: reply.status,
-                        body: reply.body.clone(),
-                    },
-                );
+            if began {
+                let now = self.clock.now();
+                keys.save(&key, fingerprint, reply.status, reply.body.clone(), now);
             } else {
-                keys.remove(&key);
+                keys.forget(&key);
             }
         }
         self.webhooks.dispatch(events);
-        if let Some(Fault::Drop(delay)) = fault {
-            rocket::tokio::time::sleep(delay).await;
-        }
         reply
     }
 }

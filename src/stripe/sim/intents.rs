@@ -5,13 +5,17 @@
 use serde_json::{json, Value};
 
 use super::cards::Outcome;
+use super::currencies::{self, CurrencyRule};
 use super::objects::{
-    check_amount, integer, invalid, metadata, missing, new_id, now, unexpected_state, Charge, Pi,
-    SimError, SimResult,
+    integer, invalid, metadata, missing, new_id, unexpected_state, Charge, Pi, SimError, SimResult,
 };
 use super::state::Data;
-use crate::domain::Currency;
 use crate::stripe::form::Params;
+
+/// The rule of a stored PaymentIntent's currency (checked at creation).
+pub(super) fn rule_of(currency: &str) -> CurrencyRule {
+    currencies::rule(currency).expect("stored currencies are valid")
+}
 
 impl Data {
     pub(super) fn pi(&self, id: &str) -> Result<&Pi, SimError> {
@@ -35,16 +39,14 @@ impl Data {
                 "Missing required param: currency.",
             )
         })?;
-        let currency = Currency::parse(currency_code)
-            .filter(|_| currency_code == currency_code.to_ascii_lowercase())
-            .ok_or_else(|| {
-                invalid(
-                    Some("currency"),
-                    "parameter_invalid_string",
-                    format!("Invalid currency: {currency_code}"),
-                )
-            })?;
-        check_amount(amount, currency, "amount")?;
+        let currency = currencies::rule(currency_code).ok_or_else(|| {
+            invalid(
+                Some("currency"),
+                "parameter_invalid_string",
+                format!("Invalid currency: {currency_code}"),
+            )
+        })?;
+        currency.check_charge(amount, "amount")?;
         let capture_method = params.get("capture_method").unwrap_or("automatic_async");
         if !matches!(capture_method, "automatic" | "automatic_async" | "manual") {
             return Err(invalid(
@@ -64,11 +66,12 @@ impl Data {
             None => None,
         };
         let id = new_id("pi");
+        self.next_sequence += 1;
         let client_secret = format!("{id}_secret_{}", &new_id("s")[2..]);
         let pi = Pi {
             id: id.clone(),
             amount,
-            currency: currency.code().to_string(),
+            currency: currency.code.to_string(),
             status: if payment_method.is_some() {
                 "requires_confirmation"
             } else {
@@ -81,7 +84,7 @@ impl Data {
             metadata,
             capture_method: capture_method.to_string(),
             client_secret,
-            created: now(),
+            created: self.now(),
             amount_received: 0,
             amount_capturable: 0,
             latest_charge: None,
@@ -89,6 +92,7 @@ impl Data {
             next_action: None,
             canceled_at: None,
             cancellation_reason: None,
+            sequence: self.next_sequence,
         };
         let json = pi.json();
         self.payment_intents.insert(id.clone(), pi);
@@ -103,18 +107,6 @@ impl Data {
         self.pi(id).map(Pi::json)
     }
 
-    pub fn list_payment_intents(&self, params: &Params) -> SimResult {
-        let customer = params.get("customer");
-        let mut data: Vec<&Pi> = self
-            .payment_intents
-            .values()
-            .filter(|pi| customer.is_none() || pi.customer.as_deref() == customer)
-            .collect();
-        data.sort_by(|a, b| b.created.cmp(&a.created).then(b.id.cmp(&a.id)));
-        let data: Vec<Value> = data.into_iter().map(Pi::json).collect();
-        Ok(json!({"object": "list", "url": "/v1/payment_intents", "has_more": false, "data": data}))
-    }
-
     pub fn update_payment_intent(&mut self, id: &str, params: &Params) -> SimResult {
         let pi = self.pi(id)?.clone();
         if !matches!(
@@ -123,10 +115,9 @@ impl Data {
         ) {
             return Err(unexpected_state(&pi, "update"));
         }
-        let currency = Currency::parse(&pi.currency).expect("stored currencies are valid");
         let amount = integer(params, "amount")?;
         if let Some(amount) = amount {
-            check_amount(amount, currency, "amount")?;
+            rule_of(&pi.currency).check_charge(amount, "amount")?;
         }
         let new_metadata = metadata(params)?;
         let payment_method = match params.get("payment_method") {
@@ -191,6 +182,10 @@ impl Data {
             pi.next_action = None;
         }
         match card.outcome {
+            Outcome::Succeed if self.processing_next > 0 => {
+                self.processing_next -= 1;
+                Ok(self.enter_processing(id))
+            }
             Outcome::Succeed => Ok(self.charge_succeeded(id)),
             Outcome::Decline {
                 code,
@@ -253,12 +248,22 @@ impl Data {
             Some(pm) => pm.clone(),
             None => self.resolve_payment_method("pm_card_visa", "payment_method")?,
         };
-        let pi = self.payment_intents.get_mut(id).expect("checked");
-        pi.payment_method = Some(pm_id);
+        self.payment_intents
+            .get_mut(id)
+            .expect("checked")
+            .payment_method = Some(pm_id);
+        Ok(self.enter_processing(id))
+    }
+
+    /// The payment is under way but not settled (as for an asynchronous
+    /// payment method): `processing`, until `finish_processing`.
+    fn enter_processing(&mut self, id: &str) -> Value {
+        let pi = self.payment_intents.get_mut(id).expect("exists");
         pi.status = "processing";
+        pi.next_action = None;
         let json = pi.json();
         self.event("payment_intent.processing", json.clone(), None);
-        Ok(json)
+        json
     }
 
     pub fn finish_processing(&mut self, id: &str, succeed: bool) -> SimResult {
@@ -286,6 +291,7 @@ impl Data {
         captured: bool,
         failure_code: Option<&str>,
     ) -> String {
+        let created = self.now();
         let pi = &self.payment_intents[pi_id];
         let charge = Charge {
             id: new_id("ch"),
@@ -297,7 +303,8 @@ impl Data {
             payment_method: pi.payment_method.clone().unwrap_or_default(),
             status,
             failure_code: failure_code.map(str::to_string),
-            created: now(),
+            created,
+            disputed: false,
         };
         let id = charge.id.clone();
         self.charges.insert(id.clone(), charge);
@@ -363,12 +370,16 @@ impl Data {
 
     pub fn cancel_payment_intent(&mut self, id: &str, params: &Params) -> SimResult {
         let pi = self.pi(id)?.clone();
-        if matches!(pi.status, "succeeded" | "canceled") {
+        // Stripe: a PaymentIntent can be canceled only while it requires a
+        // payment method, confirmation, action or capture; once `processing`
+        // the money is on its way and cancel is refused.
+        if matches!(pi.status, "processing" | "succeeded" | "canceled") {
             return Err(unexpected_state(&pi, "cancel"));
         }
+        let now = self.now();
         let pi = self.payment_intents.get_mut(id).expect("checked");
         pi.status = "canceled";
-        pi.canceled_at = Some(now());
+        pi.canceled_at = Some(now);
         pi.cancellation_reason = params
             .get("cancellation_reason")
             .map(str::to_string)
@@ -393,6 +404,7 @@ impl Data {
                 "The amount to capture must be positive and at most the capturable amount.",
             ));
         }
+        rule_of(&pi.currency).check_step(amount, "amount_to_capture")?;
         let charge_id = pi.latest_charge.clone().unwrap_or_default();
         if let Some(charge) = self.charges.get_mut(&charge_id) {
             charge.amount_captured = amount;

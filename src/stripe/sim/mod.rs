@@ -2,18 +2,30 @@
 //! to it over real HTTP in Stripe's wire format (form-encoded requests with
 //! nested keys, Bearer secret key, Stripe-shaped JSON objects and errors),
 //! with Idempotency-Key replay, signed webhook delivery and fault injection.
-//! Run standalone with `orderpay stripe-sim`.
+//! It is strict where Stripe is: its own currency table (`currencies.rs`),
+//! results saved from the moment execution begins (5xx included) and keys
+//! expiring after 24 hours on its own clock, lifecycles that take time
+//! (processing, pending refunds, disputes, 3-D Secure) driven by `/_sim`
+//! controls. Run standalone with `orderpay stripe-sim`.
 
 pub mod cards;
+pub mod catchers;
+pub mod clock;
 pub mod control;
+pub mod currencies;
+pub mod disputes;
 pub mod faults;
 pub mod http;
+pub mod idempotency;
 pub mod intents;
+pub mod lifecycle;
+pub mod listing;
 pub mod objects;
+pub mod refunds;
 pub mod state;
+pub mod three_d_secure;
 pub mod webhooks;
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
@@ -21,26 +33,17 @@ use rocket::fairing::AdHoc;
 use rocket::figment::Figment;
 use rocket::{Build, Rocket};
 
+use self::clock::Clock;
 use self::faults::FaultPlan;
+use self::idempotency::KeyStore;
 use self::state::Data;
 use self::webhooks::{WebhookSettings, Webhooks};
 
-/// What the simulator remembers about an Idempotency-Key.
-#[derive(Debug, Clone)]
-pub enum KeyState {
-    InFlight {
-        fingerprint: String,
-    },
-    Done {
-        fingerprint: String,
-        status: u16,
-        body: serde_json::Value,
-    },
-}
-
 pub struct Sim {
     pub data: Mutex<Data>,
-    pub keys: Mutex<HashMap<String, KeyState>>,
+    pub keys: Mutex<KeyStore>,
+    /// Shared with `data`: one clock for key expiry and object timestamps.
+    pub clock: Clock,
     pub faults: Mutex<FaultPlan>,
     pub webhooks: Arc<Webhooks>,
     secret_key: String,
@@ -49,9 +52,11 @@ pub struct Sim {
 
 impl Sim {
     pub fn new(secret_key: &str, webhooks: WebhookSettings) -> Arc<Sim> {
+        let clock = Clock::default();
         Arc::new(Sim {
-            data: Mutex::new(Data::default()),
-            keys: Mutex::new(HashMap::new()),
+            data: Mutex::new(Data::with_clock(clock.clone())),
+            keys: Mutex::new(KeyStore::default()),
+            clock,
             faults: Mutex::new(FaultPlan::default()),
             webhooks: Arc::new(Webhooks::new(webhooks)),
             secret_key: secret_key.to_string(),
@@ -149,6 +154,9 @@ pub fn rocket(config: &SimConfig, sim: Arc<Sim>) -> Rocket<Build> {
         }))
         .mount("/", http::routes())
         .mount("/", control::routes())
+        .mount("/", lifecycle::routes())
+        .mount("/", three_d_secure::routes())
+        .register("/", catchers::catchers())
 }
 
 /// Starts a simulator in the background and waits until it listens.

@@ -10,8 +10,6 @@ use rand::Rng;
 use serde_json::{json, Value};
 
 use super::cards::TestCard;
-use crate::domain::money::{check_minor, MoneyError};
-use crate::domain::Currency;
 use crate::stripe::form::Params;
 
 /// A Stripe-style error answer.
@@ -139,6 +137,8 @@ pub struct Pi {
     pub(super) next_action: Option<Value>,
     pub(super) canceled_at: Option<i64>,
     pub(super) cancellation_reason: Option<String>,
+    /// Creation order, for listings (see `Data::next_sequence`).
+    pub(super) sequence: u64,
 }
 
 impl Pi {
@@ -171,6 +171,7 @@ pub struct Charge {
     pub(super) status: &'static str,
     pub(super) failure_code: Option<String>,
     pub(super) created: i64,
+    pub(super) disputed: bool,
 }
 
 impl Charge {
@@ -183,6 +184,7 @@ impl Charge {
             "payment_intent": self.payment_intent, "payment_method": self.payment_method,
             "status": self.status, "paid": self.status == "succeeded",
             "failure_code": self.failure_code, "created": self.created, "livemode": false,
+            "disputed": self.disputed,
         })
     }
 }
@@ -197,14 +199,42 @@ pub struct Refund {
     pub(super) reason: Option<String>,
     pub(super) metadata: BTreeMap<String, String>,
     pub(super) created: i64,
+    /// `pending`, `succeeded` or `failed`.
+    pub(super) status: &'static str,
+    pub(super) failure_reason: Option<&'static str>,
 }
 
 impl Refund {
     pub(super) fn json(&self) -> Value {
         json!({
             "id": self.id, "object": "refund", "amount": self.amount, "charge": self.charge,
-            "payment_intent": self.payment_intent, "currency": self.currency, "status": "succeeded",
+            "payment_intent": self.payment_intent, "currency": self.currency, "status": self.status,
+            "failure_reason": self.failure_reason,
+            "pending_reason": (self.status == "pending").then_some("processing"),
             "reason": self.reason, "metadata": self.metadata, "created": self.created,
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Dispute {
+    pub(super) id: String,
+    pub(super) amount: i64,
+    pub(super) currency: String,
+    pub(super) charge: String,
+    pub(super) payment_intent: String,
+    /// `needs_response`, then `won` or `lost`.
+    pub(super) status: &'static str,
+    pub(super) created: i64,
+}
+
+impl Dispute {
+    pub(super) fn json(&self) -> Value {
+        json!({
+            "id": self.id, "object": "dispute", "amount": self.amount, "currency": self.currency,
+            "charge": self.charge, "payment_intent": self.payment_intent, "status": self.status,
+            "reason": "fraudulent", "is_charge_refundable": false, "created": self.created,
+            "livemode": false, "metadata": {},
         })
     }
 }
@@ -251,38 +281,5 @@ pub(super) fn integer(params: &Params, key: &str) -> Result<Option<i64>, SimErro
                 format!("Invalid integer: {text}"),
             )
         }),
-    }
-}
-
-pub(super) fn check_amount(amount: i64, currency: Currency, param: &str) -> Result<(), SimError> {
-    if let Some(minimum) = currency.minimum_charge() {
-        if amount < minimum {
-            return Err(invalid(
-                Some(param),
-                "amount_too_small",
-                format!("Amount must be at least {minimum} {currency} minor units"),
-            ));
-        }
-    }
-    match check_minor(amount, currency) {
-        Ok(()) => Ok(()),
-        Err(MoneyError::TooLarge { .. }) => Err(invalid(
-            Some(param),
-            "amount_too_large",
-            "Amount must be no more than 99999999",
-        )),
-        Err(MoneyError::NotChargeable { .. }) => Err(invalid(
-            Some(param),
-            "invalid_amount",
-            format!(
-                "Amounts in {currency} must be divisible by {}",
-                currency.charge_step()
-            ),
-        )),
-        Err(_) => Err(invalid(
-            Some(param),
-            "amount_too_small",
-            "Amount must be a positive integer",
-        )),
     }
 }

@@ -1,5 +1,6 @@
-//! The simulator's state and the operations on customers, PaymentMethods,
-//! refunds and events (PaymentIntents are in `intents.rs`). Everything here is
+//! The simulator's state and the operations on customers, PaymentMethods
+//! and events (PaymentIntents are in `intents.rs`, refunds in `refunds.rs`,
+//! disputes in `disputes.rs`). Everything here is
 //! synchronous and runs under one lock, so each API call is atomic.
 
 use std::collections::HashMap;
@@ -7,8 +8,9 @@ use std::collections::HashMap;
 use serde_json::{json, Value};
 
 use super::cards;
+use super::clock::Clock;
 use super::objects::{
-    integer, invalid, metadata, missing, Charge, Customer, PaymentMethod, Pi, Refund,
+    integer, invalid, metadata, missing, Charge, Customer, Dispute, PaymentMethod, Pi, Refund,
 };
 pub use super::objects::{new_id, now, SimError, SimResult};
 use crate::stripe::client::STRIPE_VERSION;
@@ -22,19 +24,40 @@ pub struct Data {
     pub(super) payment_intents: HashMap<String, Pi>,
     pub(super) charges: HashMap<String, Charge>,
     pub(super) refunds: HashMap<String, Refund>,
+    pub(super) disputes: HashMap<String, Dispute>,
     pub events: Vec<Value>,
     /// Events created by the current call, for webhook delivery.
     pub outbox: Vec<Value>,
+    pub(super) clock: Clock,
+    /// Creation order of PaymentIntents: the listing's tie-breaker within
+    /// one second, so cursors are stable.
+    pub(super) next_sequence: u64,
+    /// Confirmations that would succeed end in `processing` while this runs down.
+    pub(super) processing_next: u32,
+    /// New refunds are created `pending` while this is on.
+    pub(super) hold_refunds: bool,
 }
 
 impl Data {
+    pub fn with_clock(clock: Clock) -> Data {
+        Data {
+            clock,
+            ..Data::default()
+        }
+    }
+
+    /// The simulator's time (see `clock.rs`).
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
     pub(super) fn event(&mut self, kind: &str, object: Value, previous: Option<Value>) {
         let mut data = json!({"object": object});
         if let Some(previous) = previous {
             data["previous_attributes"] = previous;
         }
         let event = json!({
-            "id": new_id("evt"), "object": "event", "type": kind, "created": now(),
+            "id": new_id("evt"), "object": "event", "type": kind, "created": self.now(),
             "api_version": STRIPE_VERSION, "livemode": false, "pending_webhooks": 1,
             "request": {"id": new_id("req"), "idempotency_key": null}, "data": data,
         });
@@ -62,7 +85,8 @@ impl Data {
         json!({
             "customers": self.customers.len(), "payment_methods": self.payment_methods.len(),
             "payment_intents": self.payment_intents.len(), "charges": self.charges.len(),
-            "refunds": self.refunds.len(), "events": self.events.len(),
+            "refunds": self.refunds.len(), "disputes": self.disputes.len(),
+            "events": self.events.len(),
         })
     }
 
@@ -74,7 +98,7 @@ impl Data {
             email: params.get("email").map(str::to_string),
             name: params.get("name").map(str::to_string),
             metadata: metadata(params)?,
-            created: now(),
+            created: self.now(),
         };
         let json = customer.json();
         self.customers.insert(customer.id.clone(), customer);
@@ -106,7 +130,7 @@ impl Data {
             id: new_id("pm"),
             card,
             customer: None,
-            created: now(),
+            created: self.now(),
         };
         let pm_id = pm.id.clone();
         self.payment_methods.insert(pm_id.clone(), pm);
@@ -186,90 +210,6 @@ impl Data {
         data.sort_by(|a, b| b.created.cmp(&a.created).then(b.id.cmp(&a.id)));
         let data: Vec<Value> = data.into_iter().map(PaymentMethod::json).collect();
         Ok(json!({"object": "list", "url": "/v1/payment_methods", "has_more": false, "data": data}))
-    }
-
-    // ---- refunds ------------------------------------------------------------
-
-    pub fn create_refund(&mut self, params: &Params) -> SimResult {
-        let pi_id = params.get("payment_intent").ok_or_else(|| {
-            invalid(
-                Some("payment_intent"),
-                "parameter_missing",
-                "Missing required param: payment_intent.",
-            )
-        })?;
-        let pi = self
-            .payment_intents
-            .get(pi_id)
-            .ok_or_else(|| missing("payment_intent", pi_id, "payment_intent", 400))?
-            .clone();
-        let charge_id = match (pi.status, &pi.latest_charge) {
-            ("succeeded", Some(charge)) => charge.clone(),
-            _ => {
-                let mut error = invalid(
-                    Some("payment_intent"),
-                    "charge_not_refundable",
-                    format!(
-                        "This PaymentIntent ({pi_id}) does not have a successful charge to refund."
-                    ),
-                );
-                error.replayable = true;
-                return Err(error);
-            }
-        };
-        let charge = self.charges[&charge_id].clone();
-        let remaining = charge.amount_captured - charge.amount_refunded;
-        if remaining == 0 {
-            let mut error = invalid(
-                None,
-                "charge_already_refunded",
-                format!("Charge {charge_id} has already been refunded."),
-            );
-            error.replayable = true;
-            return Err(error);
-        }
-        let amount = integer(params, "amount")?.unwrap_or(remaining);
-        if amount <= 0 {
-            return Err(invalid(
-                Some("amount"),
-                "parameter_invalid_integer",
-                "Refund amount must be positive.",
-            ));
-        }
-        if amount > remaining {
-            let mut error = invalid(Some("amount"), "amount_too_large", format!("Refund amount ({amount}) is greater than unrefunded amount on charge ({remaining})"));
-            error.replayable = true;
-            return Err(error);
-        }
-        let refund = Refund {
-            id: new_id("re"),
-            amount,
-            charge: charge_id.clone(),
-            payment_intent: pi_id.to_string(),
-            currency: charge.currency.clone(),
-            reason: params.get("reason").map(str::to_string),
-            metadata: metadata(params)?,
-            created: now(),
-        };
-        let json = refund.json();
-        self.refunds.insert(refund.id.clone(), refund);
-        let previous = {
-            let charge = self.charges.get_mut(&charge_id).expect("exists");
-            let previous = json!({"amount_refunded": charge.amount_refunded, "refunded": false});
-            charge.amount_refunded += amount;
-            previous
-        };
-        let charge_json = self.charges[&charge_id].json();
-        self.event("refund.created", json.clone(), None);
-        self.event("charge.refunded", charge_json, Some(previous));
-        Ok(json)
-    }
-
-    pub fn retrieve_refund(&self, id: &str) -> SimResult {
-        self.refunds
-            .get(id)
-            .map(Refund::json)
-            .ok_or_else(|| missing("refund", id, "id", 404))
     }
 
     // ---- events ----------------------------------------------------------------

@@ -3,12 +3,15 @@
 //! the shared fixtures; the tests are in the submodules.
 
 mod cards;
+mod customers;
+mod money;
 mod operators;
 mod paying;
 mod payments;
 mod reconcile;
 mod refunds;
 mod reliability;
+mod stray_payments;
 mod webhook_inbox;
 
 use std::time::Duration;
@@ -71,6 +74,16 @@ impl Shop {
             &format!("/api/v1/shop/orders/{order}/payment-intent/confirm"),
             &self.both(),
             Some(&body),
+        )
+        .await
+    }
+
+    pub async fn cancel(&self, app: &TestApp, order: &str) -> Reply {
+        app.send(
+            Method::Post,
+            &format!("/api/v1/shop/orders/{order}/cancel"),
+            &[bearer(&self.token)],
+            None,
         )
         .await
     }
@@ -140,9 +153,27 @@ pub fn paid_entries(order: &Value) -> Vec<Value> {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|h| h["to"] == "paid")
+        // Steps into paid; a note (from = to, e.g. an automatic refund) is not one.
+        .filter(|h| h["to"] == "paid" && h["from"] != "paid")
         .cloned()
         .collect()
+}
+
+/// Pays the order's PaymentIntent at Stripe the way Stripe.js would, with
+/// orderpay not involved: it learns of it only from a webhook, a callback or a sweep.
+pub async fn pay_at_stripe(app: &TestApp, pi: &str) {
+    let paid = stripe_side(app)
+        .confirm_payment_intent(
+            pi,
+            &orderpay::stripe::api::ConfirmParams {
+                payment_method: Some("pm_card_visa"),
+                return_url: None,
+            },
+            &orderpay::stripe::IdempotencyKey::new(format!("browser-{pi}")).unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(paid.status.as_str(), "succeeded");
 }
 
 /// A client straight to the simulator, to play the part of Stripe's dashboard.

@@ -76,7 +76,7 @@ db_test!(mismatches_are_listed_for_operators, |app| {
     );
     let other = app
         .get(
-            "/api/v1/admin/payment-mismatches?order_id=someone-else",
+            "/api/v1/admin/payment-mismatches?order_id=0f8fad5b-d9cb-469f-a165-70867728950e",
             Some(&app.admin_key),
         )
         .await;

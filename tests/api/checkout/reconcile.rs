@@ -9,23 +9,6 @@ use orderpay::stripe::IdempotencyKey;
 use super::*;
 use crate::db_test;
 
-/// Pays the order's PaymentIntent at Stripe the way Stripe.js would, with
-/// orderpay not involved: it learns of it only from a webhook, a callback or a sweep.
-async fn pay_at_stripe(app: &TestApp, pi: &str) {
-    let paid = stripe_side(app)
-        .confirm_payment_intent(
-            pi,
-            &ConfirmParams {
-                payment_method: Some("pm_card_visa"),
-                return_url: None,
-            },
-            &IdempotencyKey::new(format!("browser-{pi}")).unwrap(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(paid.status.as_str(), "succeeded");
-}
-
 fn sources(order: &Value) -> Vec<String> {
     order["history"]
         .as_array()

@@ -348,3 +348,94 @@ db_test!(
         assert_eq!(app.sim.refund_amounts(&paid.pi), vec![700]);
     }
 );
+
+db_test!(
+    an_idempotency_key_is_bound_to_the_whole_normalized_request,
+    |app| {
+        let paid = paid_order(&app).await;
+        let order_id = &paid.shop.order;
+        let send = |body: Value, key: &'static str| {
+            let (app, paid) = (&app, &paid);
+            async move { refund(app, &paid.key, &paid.shop.order, Some(body), Some(key)).await }
+        };
+        let first = send(json!({"amount": "10.00"}), "k-1").await;
+        assert_eq!(first.status, Status::Created, "{:?}", first.body);
+        // One amount, written three ways: the same request.
+        for same in [json!({"amount": "10.0"}), json!({"amount": 10})] {
+            let again = send(same.clone(), "k-1").await;
+            assert_eq!(again.status, Status::Ok, "{same}: {:?}", again.body);
+            assert_eq!(again.body["data"]["id"], first.body["data"]["id"]);
+        }
+        // "Refund the rest" is another request, whatever the rest is.
+        for other in [json!({}), json!({"amount": "10.00", "reason": "duplicate"})] {
+            let reply = send(other.clone(), "k-1").await;
+            assert_eq!(
+                (reply.status, reply.code()),
+                (Status::Conflict, "idempotency_key_reused"),
+                "{other}: {:?}",
+                reply.body
+            );
+        }
+
+        // Leave exactly 10.00: an empty body and {"amount": "10.00"} would
+        // now refund the same money, and are still two requests.
+        let most = refund(
+            &app,
+            &paid.key,
+            order_id,
+            Some(json!({"amount": "92.00"})),
+            None,
+        )
+        .await;
+        assert_eq!(most.status, Status::Created, "{:?}", most.body);
+        let rest = send(json!({}), "k-2").await;
+        assert_eq!(rest.status, Status::Created, "{:?}", rest.body);
+        assert_eq!(rest.body["data"]["amount"], "10.00");
+        let explicit = send(json!({"amount": "10.00"}), "k-2").await;
+        assert_eq!(
+            (explicit.status, explicit.code()),
+            (Status::Conflict, "idempotency_key_reused"),
+            "{:?}",
+            explicit.body
+        );
+        let repeated = send(json!({}), "k-2").await;
+        assert_eq!(repeated.status, Status::Ok, "{:?}", repeated.body);
+        assert_eq!(repeated.body["data"]["id"], rest.body["data"]["id"]);
+        assert_eq!(
+            app.sim.refund_amounts(&paid.pi),
+            vec![1000, 1000, 9200],
+            "one refund per request at Stripe"
+        );
+    }
+);
+
+db_test!(
+    a_full_refund_is_said_explicitly_never_by_a_null_amount,
+    |app| {
+        let paid = paid_order(&app).await;
+        let order_id = &paid.shop.order;
+        let cases = [
+            (json!({"amount": null}), "invalid_field", "amount"),
+            (json!({"full": null}), "invalid_field", "full"),
+            (
+                json!({"full": true, "amount": "1.00"}),
+                "ambiguous_refund",
+                "full",
+            ),
+            (json!({"full": false}), "amount_required", "amount"),
+        ];
+        for (body, code, field) in cases {
+            let reply = refund(&app, &paid.key, order_id, Some(body.clone()), None).await;
+            assert_eq!(
+                (reply.status, reply.code(), reply.field()),
+                (Status::UnprocessableEntity, code, field),
+                "{body}: {:?}",
+                reply.body
+            );
+        }
+        assert_eq!(order(&app, order_id).await["status"], "paid");
+        let full = refund(&app, &paid.key, order_id, Some(json!({"full": true})), None).await;
+        assert_eq!(full.status, Status::Created, "{:?}", full.body);
+        assert_eq!(full.body["data"]["amount"], "112.00");
+    }
+);

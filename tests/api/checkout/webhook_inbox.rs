@@ -88,3 +88,78 @@ db_test!(
         );
     }
 );
+
+/// The event's outcome in the inbox, "" while unprocessed (sqlx's `Any`
+/// cannot decode a NULL text).
+async fn inbox_outcome(app: &TestApp, event_id: &str) -> String {
+    let (outcome,): (String,) =
+        sqlx::query_as("SELECT COALESCE(outcome, '') FROM webhook_events WHERE id = $1")
+            .bind(event_id)
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
+    outcome
+}
+
+db_test!(
+    a_permanent_refusal_by_stripe_is_acknowledged_and_an_outage_is_not,
+    |app| {
+        let app = app_with_stripe(&app, 5, 0).await;
+        let secret = app.sim.webhooks.settings().secrets[0].clone();
+        let now = chrono::Utc::now().timestamp();
+        let about = |event_id: &str, pi: &str| {
+            json!({"id": event_id, "object": "event", "type": "payment_intent.succeeded",
+                   "created": now, "livemode": false, "data": {"object": {"id": pi,
+                   "object": "payment_intent", "metadata": {"order_id": "ord_elsewhere"}}}})
+            .to_string()
+        };
+
+        // An id Stripe can never accept: a 400, not a 404. Redelivering it
+        // for three days would change nothing.
+        let malformed_id = about("evt_refused", "pi_not-an-id!");
+        let reply = post_event(
+            &app,
+            &malformed_id,
+            Some(signed(&malformed_id, &secret, now)),
+        )
+        .await;
+        assert_eq!(
+            (reply.status, reply.body["data"]["outcome"].as_str()),
+            (Status::Ok, Some("provider_refused")),
+            "{:?}",
+            reply.body
+        );
+        assert_eq!(inbox_outcome(&app, "evt_refused").await, "provider_refused");
+        let again = post_event(
+            &app,
+            &malformed_id,
+            Some(signed(&malformed_id, &secret, now)),
+        )
+        .await;
+        assert_eq!(again.body["data"]["outcome"], "duplicate");
+
+        // Stripe failing (500) is transient: not acknowledged, left unprocessed.
+        app.sim.inject(FaultPlan {
+            fail_next: 1,
+            path_prefix: Some("payment_intents".into()),
+            ..Default::default()
+        });
+        let unknown = about("evt_outage", "pi_unknown123");
+        let reply = post_event(&app, &unknown, Some(signed(&unknown, &secret, now))).await;
+        assert_eq!(
+            (reply.status, reply.code()),
+            (Status::ServiceUnavailable, "payment_provider_unavailable"),
+            "{:?}",
+            reply.body
+        );
+        assert_eq!(inbox_outcome(&app, "evt_outage").await, "", "unprocessed");
+        // Stripe's redelivery is then processed: Stripe does not know it (404).
+        let reply = post_event(&app, &unknown, Some(signed(&unknown, &secret, now))).await;
+        assert_eq!(
+            (reply.status, reply.body["data"]["outcome"].as_str()),
+            (Status::Ok, Some("foreign")),
+            "{:?}",
+            reply.body
+        );
+    }
+);

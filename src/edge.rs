@@ -1,0 +1,205 @@
+//! The edge check every request passes before it is routed: its query
+//! parameters and path parameters, against the route that will answer it.
+//!
+//! - a query parameter the route does not declare is a 422 `unknown_parameter`
+//!   (a strict API: a misspelt filter must not silently list everything);
+//! - a repeated query parameter is a 422 `duplicate_parameter` (no parameter
+//!   of this API is a list, and Rocket would otherwise drop both values);
+//! - a control character (NUL above all: PostgreSQL refuses it in text) in
+//!   any query or path parameter is a 422 `control_character`.
+//!
+//! Each names the parameter. JSON bodies get the same control-character
+//! check in `body.rs`.
+
+use rocket::fairing::{Fairing, Info, Kind};
+use rocket::http::Method;
+use rocket::{Data, Request, Route};
+
+use crate::error::ApiError;
+use crate::input::{control_character_error, has_control_character, is_uuid};
+
+pub struct EdgeCheck;
+
+/// Where the fairing leaves its refusal for the catcher to render.
+struct EdgeRefusal(std::sync::Mutex<Option<ApiError>>);
+
+/// The refusal the edge check made for this request, if any.
+pub fn take_refusal(req: &Request<'_>) -> Option<ApiError> {
+    let slot = req.local_cache(|| EdgeRefusal(std::sync::Mutex::new(None)));
+    slot.0.lock().ok().and_then(|mut slot| slot.take())
+}
+
+#[rocket::async_trait]
+impl Fairing for EdgeCheck {
+    fn info(&self) -> Info {
+        Info {
+            name: "edge check of query and path parameters",
+            kind: Kind::Request,
+        }
+    }
+
+    async fn on_request(&self, req: &mut Request<'_>, _: &mut Data<'_>) {
+        let Some(error) = check(req) else {
+            return;
+        };
+        let slot = req.local_cache(|| EdgeRefusal(std::sync::Mutex::new(None)));
+        if let Ok(mut slot) = slot.0.lock() {
+            *slot = Some(error);
+        }
+        // A fairing cannot answer; a method no route has makes Rocket route the
+        // request to the catcher, which renders the refusal left above.
+        req.set_method(Method::Trace);
+    }
+}
+
+/// The decoded segments of the request's path.
+pub fn path_segments<'a>(req: &'a Request<'_>) -> Vec<&'a str> {
+    req.uri().path().segments().collect()
+}
+
+/// Whether a mounted route's path (`/api/v1/shop/orders/<id>`) matches the
+/// decoded `path` segments, as Rocket would route it — including that an
+/// `<id>` segment is an `input::Id` and matches only an orderpay id.
+pub fn path_matches(template: &str, path: &[&str]) -> bool {
+    let template: Vec<&str> = template
+        .trim_matches('/')
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect();
+    if template.last().is_some_and(|s| s.ends_with("..>")) {
+        let fixed = &template[..template.len() - 1];
+        return path.len() >= fixed.len() && segments_match(fixed, &path[..fixed.len()]);
+    }
+    template.len() == path.len() && segments_match(&template, path)
+}
+
+fn segments_match(template: &[&str], path: &[&str]) -> bool {
+    template.iter().zip(path).all(|(t, p)| match *t {
+        "<id>" => is_uuid(p),
+        t if t.starts_with('<') && t.ends_with('>') => !p.is_empty(),
+        t => t == *p,
+    })
+}
+
+/// The routes that could answer `method` at the request's path.
+pub fn routes_for<'a>(req: &'a Request<'_>, method: Method) -> Vec<&'a Route> {
+    let path = path_segments(req);
+    req.rocket()
+        .routes()
+        .filter(|route| {
+            (route.method == method || (method == Method::Head && route.method == Method::Get))
+                && path_matches(route.uri.path(), &path)
+        })
+        .collect()
+}
+
+/// The names a route's query template declares (`?<status>&<limit>`), or
+/// `None` when it takes any (`?<rest..>`).
+fn declared_query(route: &Route) -> Option<Vec<&str>> {
+    let mut names = Vec::new();
+    for segment in route.uri.query().unwrap_or("").split('&') {
+        let name = segment.trim_start_matches('<').trim_end_matches('>');
+        if name.ends_with("..") {
+            return None;
+        }
+        if !name.is_empty() {
+            names.push(name.split('=').next().unwrap_or(name));
+        }
+    }
+    Some(names)
+}
+
+fn check(req: &Request<'_>) -> Option<ApiError> {
+    let routes = routes_for(req, req.method());
+    let Some(route) = routes.first() else {
+        return None; // a 404 or 405, which the catcher explains
+    };
+    if let Some(error) = check_path(route.uri.path(), &path_segments(req)) {
+        return Some(error);
+    }
+    let declared = declared_query(route);
+    let mut seen: Vec<&str> = Vec::new();
+    for (name, value) in req
+        .uri()
+        .query()
+        .map(|q| q.segments())
+        .into_iter()
+        .flatten()
+    {
+        if has_control_character(name) {
+            return Some(control_character_error("query"));
+        }
+        if let Some(declared) = &declared {
+            if !declared.contains(&name) {
+                return Some(ApiError::invalid_field(
+                    "unknown_parameter",
+                    name,
+                    format!(
+                        "is not a query parameter of this operation (it takes: {})",
+                        if declared.is_empty() {
+                            "none".to_string()
+                        } else {
+                            declared.join(", ")
+                        }
+                    ),
+                ));
+            }
+        }
+        if seen.contains(&name) {
+            return Some(ApiError::invalid_field(
+                "duplicate_parameter",
+                name,
+                "is given more than once; it takes one value",
+            ));
+        }
+        seen.push(name);
+        if has_control_character(value) {
+            return Some(control_character_error(name));
+        }
+    }
+    None
+}
+
+/// A control character in a path parameter, named by the template's `<name>`.
+fn check_path(template: &str, path: &[&str]) -> Option<ApiError> {
+    let template = template.trim_matches('/').split('/');
+    for (t, p) in template.zip(path) {
+        if has_control_character(p) {
+            let name = t.trim_start_matches('<').trim_end_matches('>');
+            return Some(control_character_error(name.trim_end_matches("..")));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::path_matches;
+
+    const ID: &str = "0f8fad5b-d9cb-469f-a165-70867728950e";
+
+    #[test]
+    fn route_paths_match_like_rocket() {
+        let orders = "/api/v1/shop/orders/<id>";
+        assert!(path_matches(orders, &["api", "v1", "shop", "orders", ID]));
+        assert!(!path_matches(
+            orders,
+            &["api", "v1", "shop", "orders", ID, "cancel"]
+        ));
+        assert!(!path_matches(orders, &["api", "v1", "shop", "orders"]));
+        assert!(path_matches("/health", &["health"]));
+        assert!(path_matches(
+            "/v1/<path..>",
+            &["v1", "payment_intents", "pi_1", "confirm"]
+        ));
+        assert!(!path_matches("/v1/<path..>", &["_sim", "state"]));
+    }
+
+    #[test]
+    fn an_id_segment_matches_only_an_id() {
+        let user = "/api/v1/users/<id>";
+        assert!(path_matches(user, &["api", "v1", "users", ID]));
+        assert!(!path_matches(user, &["api", "v1", "users", "login"]));
+        assert!(!path_matches(user, &["api", "v1", "users", "abc"]));
+    }
+}

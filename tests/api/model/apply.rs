@@ -205,8 +205,12 @@ async fn apply(world: &World, op: &Op) {
                 return;
             };
             let outcome = if *succeed { "succeed" } else { "fail" };
-            if let Some(refund) = pending_refunds(world, &order.id).await.first() {
-                let path = format!("/_sim/refunds/{refund}/settle");
+            let pending = stripe::payment_intents(world.app(), &order.id)
+                .iter()
+                .flat_map(|pi| stripe::refunds(world.app(), pi["id"].as_str().unwrap_or_default()))
+                .find(|refund| refund["status"] == "pending");
+            if let Some(refund) = pending {
+                let path = format!("/_sim/refunds/{}/settle", refund["id"].as_str().unwrap());
                 if control(world.app(), &path, json!({"outcome": outcome}))
                     .await
                     .is_none()
@@ -217,22 +221,6 @@ async fn apply(world: &World, op: &Op) {
         }
         Op::Restart | Op::Parallel(_) => unreachable!("run by `step`"),
     }
-}
-
-/// Stripe ids of the order's refunds orderpay still sees pending.
-pub async fn pending_refunds(world: &World, order_id: &str) -> Vec<String> {
-    let path = format!("/api/v1/shop/orders/{order_id}");
-    let headers = [api_key(&world.app().admin_key)];
-    let view = world.call(Method::Get, &path, &headers, None).await;
-    view.body["data"]["refunds"]
-        .as_array()
-        .map_or(Vec::new(), |refunds| {
-            refunds
-                .iter()
-                .filter(|r| r["status"] == "pending")
-                .filter_map(|r| r["stripe_refund_id"].as_str().map(str::to_string))
-                .collect()
-        })
 }
 
 async fn create_order(world: &World, currency: &'static str, amount: &str) {

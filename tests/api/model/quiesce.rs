@@ -11,8 +11,7 @@ use orderpay::stripe::sim::webhooks::ReleaseOrder;
 use rocket::http::Method;
 use serde_json::json;
 
-use super::apply::pending_refunds;
-use super::stripe_view::control;
+use super::stripe_view::{control, payment_intents, refunds};
 use super::world::World;
 use crate::helpers::api_key;
 
@@ -26,9 +25,12 @@ pub async fn quiesce(world: &World) {
     // Refunds Stripe holds pending settle (a control the simulator may lack).
     let _ = control(app, "/_sim/refunds/hold", json!({"hold": false})).await;
     for order in world.orders() {
-        for refund in pending_refunds(world, &order.id).await {
-            let path = format!("/_sim/refunds/{refund}/settle");
-            let _ = control(app, &path, json!({"outcome": "succeed"})).await;
+        for pi in payment_intents(app, &order.id) {
+            let id = pi["id"].as_str().unwrap_or_default();
+            for refund in refunds(app, id).iter().filter(|r| r["status"] == "pending") {
+                let path = format!("/_sim/refunds/{}/settle", refund["id"].as_str().unwrap());
+                let _ = control(app, &path, json!({"outcome": "succeed"})).await;
+            }
         }
     }
     let mut settings = app.sim.webhooks.settings();

@@ -16,8 +16,12 @@ pub fn payment_intents(app: &TestApp, order_id: &str) -> Vec<Value> {
         .data
         .lock()
         .unwrap()
-        .list_payment_intents(&Params::default())
+        .list_payment_intents(&Params::parse("limit=100"))
         .expect("list PaymentIntents");
+    assert_eq!(
+        list["has_more"], false,
+        "a run makes fewer than 100 PaymentIntents"
+    );
     let mut pis: Vec<Value> = list["data"]
         .as_array()
         .unwrap()
@@ -47,8 +51,28 @@ pub fn is_payable(pi: &Value) -> bool {
     )
 }
 
+/// The PaymentIntent's refunds as Stripe shows them now (found through
+/// their `refund.created` events, read by id for their current status).
+pub fn refunds(app: &TestApp, pi: &str) -> Vec<Value> {
+    let data = app.sim.data.lock().unwrap();
+    data.events
+        .iter()
+        .filter(|e| e["type"] == "refund.created" && e["data"]["object"]["payment_intent"] == pi)
+        .filter_map(|e| {
+            data.retrieve_refund(e["data"]["object"]["id"].as_str()?)
+                .ok()
+        })
+        .collect()
+}
+
+/// What Stripe counts as refunded on the PaymentIntent's charge: every
+/// refund but the failed ones (a pending refund already counts).
 pub fn refunded_total(app: &TestApp, pi: &str) -> i64 {
-    app.sim.refund_amounts(pi).iter().sum()
+    refunds(app, pi)
+        .iter()
+        .filter(|r| r["status"] != "failed")
+        .filter_map(|r| r["amount"].as_i64())
+        .sum()
 }
 
 /// The order's newest PaymentIntent in `statuses`.

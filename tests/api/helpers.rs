@@ -91,6 +91,19 @@ where
     F: FnOnce(TestApp) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
+    run_with(backend, name, test_figment, test).await
+}
+
+/// `run`, with the app's settings built by `figment` from the database URL.
+pub async fn run_with<F, Fut>(
+    backend: Backend,
+    name: &str,
+    figment: impl FnOnce(&str) -> Figment,
+    test: F,
+) where
+    F: FnOnce(TestApp) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
     let (url, cleanup) = match backend {
         Backend::Sqlite => {
             let dir = tempfile::tempdir().expect("temp dir");
@@ -115,7 +128,7 @@ where
         },
     };
     capture_server_logs();
-    let app = TestApp::start(backend, &url).await;
+    let app = TestApp::start_with(backend, &url, figment(&url)).await;
     let outcome = AssertUnwindSafe(test(app)).catch_unwind().await;
     cleanup.finish().await;
     if let Err(panic) = outcome {
@@ -188,12 +201,40 @@ struct Launched {
 }
 
 impl TestApp {
-    pub async fn start(backend: Backend, url: &str) -> TestApp {
-        Self::start_with(backend, url, test_figment(url)).await
-    }
-
     /// Launches the real app (the same `app::build` as `main`) on 127.0.0.1:0.
     pub async fn start_with(backend: Backend, url: &str, figment: Figment) -> TestApp {
+        Self::launch(backend, url, figment, None).await
+    }
+
+    /// A server restart: stops this server and starts a new one on the same
+    /// database with `figment`, paying through the same simulator (so Stripe
+    /// keeps its PaymentIntents, refunds and held webhooks), which from then
+    /// on delivers its webhooks to the new server.
+    pub async fn restart(self, figment: Figment) -> TestApp {
+        let sim = Arc::clone(&self.sim);
+        let (backend, url) = (self.backend, self.database_url.clone());
+        drop(self);
+        let figment = figment
+            .merge(("stripe.secret_key", sim.secret_key()))
+            .merge(("stripe.api_base", sim.base_url()))
+            .merge((
+                "stripe.webhook_secret",
+                sim.webhooks.settings().secrets.join(","),
+            ));
+        let app = Self::launch(backend, &url, figment, Some(Arc::clone(&sim))).await;
+        let mut settings = sim.webhooks.settings();
+        settings.url = Some(format!("{}/api/v1/webhooks/stripe", app.base_url));
+        sim.webhooks.configure(settings);
+        app
+    }
+
+    /// `start_with`; `sim` is the simulator when the app talks to one it did not start.
+    async fn launch(
+        backend: Backend,
+        url: &str,
+        figment: Figment,
+        sim: Option<Arc<Sim>>,
+    ) -> TestApp {
         let (tx, rx) = rocket::tokio::sync::oneshot::channel::<Launched>();
         let tx = Mutex::new(Some(tx));
         let rocket = orderpay::app::build(figment).attach(AdHoc::on_liftoff(
@@ -209,6 +250,7 @@ impl TestApp {
                     sim: rocket
                         .state::<StripeGateway>()
                         .and_then(|g| g.simulator.clone())
+                        .or_else(|| sim.clone())
                         .expect("tests pay through the simulator"),
                     shutdown: rocket.shutdown(),
                 };

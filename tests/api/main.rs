@@ -12,6 +12,7 @@ mod errors;
 mod health;
 mod hostile_input;
 mod login_abuse;
+mod model;
 mod openapi;
 mod orders;
 mod products;

@@ -31,7 +31,11 @@ pub async fn cancel(
         Ok(status) if status.is_payable() => {}
         _ => return Err(not_payable(order)),
     }
-    refuse_if_paid_or_in_flight(db, gateway, order, source).await?;
+    refuse_if_paid_or_in_flight(db, gateway, order, source, Check::Read).await?;
+    // Canceled at Stripe before the order changes: one that turns out
+    // processing or paid meanwhile still refuses the cancel, with the order
+    // as it was.
+    refuse_if_paid_or_in_flight(db, gateway, order, source, Check::Cancel).await?;
     let mut conn = db.acquire().await?;
     if !store::orders::transition(&mut conn, &order.id, OrderStatus::Canceled, source).await? {
         let current = store::orders::get(&mut conn, &order.id)
@@ -45,6 +49,14 @@ pub async fn cancel(
     cancel_payment_intents(db, gateway, order, source).await
 }
 
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Check {
+    /// Only read each PaymentIntent: nothing is canceled if one refuses.
+    Read,
+    /// Cancel each at Stripe, reading back the ones Stripe will not cancel.
+    Cancel,
+}
+
 /// Before the order is canceled: a PaymentIntent that already paid it makes
 /// the cancel a 409 (and the order paid), one still `processing` cannot be
 /// canceled at Stripe and may yet pay, so the cancel waits for it (409).
@@ -53,6 +65,7 @@ async fn refuse_if_paid_or_in_flight(
     gateway: &StripeGateway,
     order: &OrderRow,
     source: &str,
+    check: Check,
 ) -> ApiResult<()> {
     let mut conn = db.acquire().await?;
     let attempts = store::payments::for_order(&mut conn, &order.id).await?;
@@ -64,11 +77,11 @@ async fn refuse_if_paid_or_in_flight(
         if attempt.status.as_deref() == Some("canceled") {
             continue;
         }
-        let pi = gateway
-            .client
-            .retrieve_payment_intent(&pi_id)
-            .await
-            .map_err(stripe_error)?;
+        let pi = match check {
+            Check::Read => gateway.client.retrieve_payment_intent(&pi_id).await,
+            Check::Cancel => stray::cancel_at_stripe(gateway, &pi_id).await,
+        }
+        .map_err(stripe_error)?;
         let mut conn = db.acquire().await?;
         settle::observe(&mut conn, &pi).await?;
         match pi.status {

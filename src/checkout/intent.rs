@@ -42,11 +42,31 @@ pub async fn ensure_customer(
         name: None,
         metadata: vec![("orderpay_user_id", user.id.as_str())],
     };
-    let customer = gateway
+    let mut conn = db.acquire().await?;
+    let generation = store::users::customer_key_generation(&mut conn, &user.id).await?;
+    drop(conn);
+    let customer_key = match generation {
+        0 => format!("orderpay:customer:v2:{}", user.id),
+        n => format!("orderpay:customer:v2:{}:{n}", user.id),
+    };
+    let customer = match gateway
         .client
-        .create_customer(&params, &key(format!("orderpay:customer:v2:{}", user.id))?)
+        .create_customer(&params, &key(customer_key)?)
         .await
-        .map_err(stripe_error)?;
+    {
+        Ok(customer) => customer,
+        Err(error) => {
+            // Stripe keeps a 5xx for the key and replays it for a day: the
+            // next try uses the next key (see the migration that added it).
+            // A lost answer is not a kept 5xx: retried with the same key,
+            // Stripe replays the customer it made.
+            if matches!(error, StripeError::Api { .. }) {
+                let mut conn = db.acquire().await?;
+                store::users::abandon_customer_key(&mut conn, &user.id, generation).await?;
+            }
+            return Err(stripe_error(error));
+        }
+    };
     let mut conn = db.acquire().await?;
     let stored = store::users::set_stripe_customer(&mut conn, &user.id, &customer.id).await?;
     Ok(stored.unwrap_or(customer.id))
@@ -197,10 +217,28 @@ async fn retire_replaced(
             .retrieve_payment_intent(pi_id)
             .await
             .map_err(stripe_error)?;
-        stray::apply(db, gateway, order, &pi, false, "api").await?;
+        let outcome = stray::apply(db, gateway, order, &pi, false, "api").await?;
+        refuse_beside_in_flight(&outcome, &pi)?;
         looked = true;
     }
     Ok(looked)
+}
+
+/// A replaced PaymentIntent that is `processing` cannot be canceled and may
+/// still pay the order: no other is handed out beside it until it settles.
+fn refuse_beside_in_flight(outcome: &str, pi: &PaymentIntent) -> ApiResult<()> {
+    if pi.status == PaymentIntentStatus::Processing
+        || outcome.ends_with(stray::Contained::InFlight.as_str())
+    {
+        return Err(ApiError::conflict(
+            "payment_in_progress",
+            format!(
+                "PaymentIntent {} is processing; try again once it has settled",
+                pi.id
+            ),
+        ));
+    }
+    Ok(())
 }
 
 pub async fn ensure(
@@ -293,7 +331,8 @@ pub async fn ensure(
         .await?;
         drop(conn);
         started = Some(claimed);
-        stray::apply(db, gateway, order, &pi, false, "api").await?;
+        let outcome = stray::apply(db, gateway, order, &pi, false, "api").await?;
+        refuse_beside_in_flight(&outcome, &pi)?;
         let mut conn = db.acquire().await?;
         let current = store::orders::get(&mut conn, &order.id)
             .await?

@@ -65,6 +65,9 @@ pub async fn by_payment_intent(
 
 /// Claims attempt number `attempt` for the order. Returns the row, whether this
 /// call created it (true) or a concurrent one did: both then use the same key.
+/// The conflict has no target: two concurrent claims collide on
+/// `(order_id, attempt)` and on `idempotency_key` alike, and PostgreSQL may
+/// report either (a targeted clause would let the other become a 500).
 pub async fn claim(
     conn: &mut Conn,
     order_id: &str,
@@ -75,7 +78,7 @@ pub async fn claim(
     let now = now_text();
     let inserted = sqlx::query(
         "INSERT INTO payment_attempts (id, order_id, attempt, idempotency_key, amount, currency, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT (order_id, attempt) DO NOTHING",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT DO NOTHING",
     )
     .bind(new_id())
     .bind(order_id)

@@ -121,3 +121,27 @@ pub async fn set_stripe_customer(
         .await?
         .and_then(|user| user.stripe_customer_id))
 }
+
+/// The generation of the key the user's Stripe customer is created with.
+pub async fn customer_key_generation(conn: &mut Conn, user_id: &str) -> sqlx::Result<i64> {
+    let row: Option<(i64,)> =
+        sqlx::query_as("SELECT stripe_customer_key_gen FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(conn)
+            .await?;
+    Ok(row.map_or(0, |(generation,)| generation))
+}
+
+/// Abandons key generation `seen` (its create had no known outcome).
+/// Conditional, so concurrent failures move it on once.
+pub async fn abandon_customer_key(conn: &mut Conn, user_id: &str, seen: i64) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE users SET stripe_customer_key_gen = stripe_customer_key_gen + 1 \
+         WHERE id = $1 AND stripe_customer_key_gen = $2",
+    )
+    .bind(user_id)
+    .bind(seen)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

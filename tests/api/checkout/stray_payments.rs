@@ -125,28 +125,38 @@ db_test!(
     }
 );
 
+/// A canceled order with a payable PaymentIntent it never heard of: Stripe
+/// made it and then failed the create with a 500 it keeps for the key, and
+/// the order was canceled before anything found it. Returns its id.
+async fn canceled_with_an_unknown_payment_intent(app: &TestApp, shop: &Shop) -> String {
+    hold_webhooks(app, 0);
+    app.sim.inject(FaultPlan {
+        fail_inside_next: 1,
+        path_prefix: Some("payment_intents".into()),
+        ..Default::default()
+    });
+    let lost = shop.payment_intent(app, &shop.order).await;
+    assert_eq!(lost.status, Status::ServiceUnavailable, "{:?}", lost.body);
+    let canceled = shop.cancel(app, &shop.order).await;
+    assert_eq!(canceled.status, Status::Ok, "{:?}", canceled.body);
+    let made = payment_intents_at_stripe(app, &shop.order).await;
+    assert_eq!(made.len(), 1);
+    made[0].id.clone()
+}
+
 db_test!(
     money_paid_to_a_canceled_order_is_refunded_automatically,
     |app| {
         let shop = Shop::new(&app).await;
-        let pi = shop.payment_intent_id(&app, &shop.order).await;
-        // Stripe refuses to cancel right now: the order is canceled all the same
-        // (the cancel answers 503), and the customer pays in that window.
-        fail_cancels_of(&app, &pi);
-        let canceled = shop.cancel(&app, &shop.order).await;
-        assert_eq!(
-            (canceled.status, canceled.code()),
-            (Status::ServiceUnavailable, "payment_provider_unavailable"),
-            "{:?}",
-            canceled.body
-        );
-        app.sim.inject(FaultPlan::default());
+        let pi = canceled_with_an_unknown_payment_intent(&app, &shop).await;
         pay_at_stripe(&app, &pi).await;
+        app.sim.webhooks.release(ReleaseOrder::Fifo).await;
         assert_eq!(
             wait_for_refunds(&app, &pi).await,
             vec![11200],
             "all of it, back"
         );
+        app.sim.webhooks.release(ReleaseOrder::Fifo).await;
         settle_webhooks(&app).await;
         let view = order(&app, &shop.order).await;
         assert_eq!(view["status"], "canceled");
@@ -159,11 +169,42 @@ db_test!(
         assert!(found[0]["stripe_refund_id"]
             .as_str()
             .is_some_and(|r| r.starts_with("re_")));
-        // Canceling again finishes what the first cancel could not: nothing is payable.
-        assert_eq!(shop.cancel(&app, &shop.order).await.status, Status::Ok);
+    }
+);
+
+db_test!(
+    a_canceled_orders_unknown_payment_intent_is_canceled_by_the_sweep,
+    |app| {
+        let shop = Shop::new(&app).await;
+        let pi = canceled_with_an_unknown_payment_intent(&app, &shop).await;
+        sweep(&app).await;
+        let found = stripe_side(&app)
+            .retrieve_payment_intent(&pi)
+            .await
+            .unwrap();
+        assert_eq!(found.status.as_str(), "canceled");
         assert!(payable_at_stripe(&app, &shop.order).await.is_empty());
     }
 );
+
+db_test!(a_cancel_stripe_cannot_complete_changes_nothing, |app| {
+    let shop = Shop::new(&app).await;
+    let pi = shop.payment_intent_id(&app, &shop.order).await;
+    fail_cancels_of(&app, &pi);
+    let canceled = shop.cancel(&app, &shop.order).await;
+    assert_eq!(
+        (canceled.status, canceled.code()),
+        (Status::ServiceUnavailable, "payment_provider_unavailable"),
+        "{:?}",
+        canceled.body
+    );
+    assert_eq!(order(&app, &shop.order).await["status"], "pending_payment");
+    app.sim.inject(FaultPlan::default());
+    // Still payable, and paid once the customer pays.
+    pay_at_stripe(&app, &pi).await;
+    wait_for_status(&app, &shop.order, "paid").await;
+    assert_eq!(app.sim.refund_amounts(&pi), Vec::<i64>::new());
+});
 
 db_test!(
     with_automatic_refunds_off_stray_money_waits_for_an_operator,
@@ -176,14 +217,9 @@ db_test!(
         )
         .await;
         let shop = Shop::new(&app).await;
-        let pi = shop.payment_intent_id(&app, &shop.order).await;
-        fail_cancels_of(&app, &pi);
-        assert_eq!(
-            shop.cancel(&app, &shop.order).await.status,
-            Status::ServiceUnavailable
-        );
-        app.sim.inject(FaultPlan::default());
+        let pi = canceled_with_an_unknown_payment_intent(&app, &shop).await;
         pay_at_stripe(&app, &pi).await;
+        app.sim.webhooks.release(ReleaseOrder::Fifo).await;
         settle_webhooks(&app).await;
         sweep(&app).await;
         assert_eq!(app.sim.refund_amounts(&pi), Vec::<i64>::new());

@@ -40,7 +40,12 @@ pub struct SeedDocument {
 pub struct SeedProduct {
     #[schemars(regex(pattern = r"^[A-Z0-9_-]{1,64}$"))]
     pub sku: String,
-    #[schemars(length(min = 1, max = 200), regex(pattern = r"\S"))]
+    #[schemars(
+        length(min = 1, max = 200),
+        regex(
+            pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+        )
+    )]
     pub name: String,
     #[serde(default)]
     pub description: String,

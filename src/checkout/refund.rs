@@ -50,6 +50,7 @@ pub struct RefundRequest {
     pub full: Option<bool>,
     /// `duplicate`, `fraudulent` or `requested_by_customer`.
     #[serde(default)]
+    #[schemars(regex(pattern = r"^(duplicate|fraudulent|requested_by_customer)$"))]
     pub reason: Option<String>,
 }
 

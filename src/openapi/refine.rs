@@ -4,6 +4,7 @@
 use schemars::JsonSchema;
 use serde_json::{json, Value};
 
+use crate::checkout::refund::RefundRequest;
 use crate::input::AmountInput;
 use crate::routes::orders::CreateOrderRequest;
 use crate::routes::users::UpdateMeRequest;
@@ -34,6 +35,12 @@ pub fn cross_field_rules(schemas: &mut Value) {
         "anyOf",
         password_needs_current,
     );
+
+    // `checkout::refund::RefundRequest`: `full` is only ever `true` (false
+    // without an amount is `amount_required`), and never beside `amount`.
+    let refund = &mut schemas[RefundRequest::schema_name()];
+    refund["properties"]["full"]["enum"] = json!([true]);
+    refund["not"] = json!({"required": ["amount", "full"]});
 
     // An amount given as a string follows `parse_major`'s grammar; as a JSON
     // number it must be positive. (Replaces the plain string-or-number.)

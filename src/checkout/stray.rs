@@ -120,6 +120,24 @@ pub async fn contain(
             if is_latest && payable(&order) && matches_order(pi, &order) {
                 return Ok(Contained::Nothing);
             }
+            if is_latest && payable(&order) {
+                // The order's current attempt can no longer pay it (its amount
+                // was changed at Stripe). The next attempt is claimed first,
+                // so this one's cancellation is not the latest attempt's (which
+                // would cancel the order).
+                let mut conn = db.acquire().await?;
+                if let Some(attempt) = store::payments::by_payment_intent(&mut conn, &pi.id).await?
+                {
+                    store::payments::claim(
+                        &mut conn,
+                        order_id,
+                        attempt.attempt + 1,
+                        order.amount,
+                        &order.currency,
+                    )
+                    .await?;
+                }
+            }
             let now = cancel_at_stripe(gateway, &pi.id)
                 .await
                 .map_err(stripe_error)?;

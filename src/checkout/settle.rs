@@ -88,7 +88,7 @@ pub async fn mark_paid(
         }
         return Ok(Err(mismatch));
     }
-    if store::orders::mark_paid(conn, &order.id, &pi.id, source).await? {
+    if store::orders::set_paid(conn, &order.id, &pi.id, source).await? {
         return Ok(Ok(true));
     }
     let current = store::orders::get(conn, &order.id).await?;

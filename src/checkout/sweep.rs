@@ -64,6 +64,7 @@ const LOST_SEARCH_HOURS: i64 = 48;
 
 /// Checks up to `limit` PaymentIntents, least recently checked first. One
 /// failure (Stripe down, a database hiccup) does not stop the others.
+#[tracing::instrument(skip_all, fields(limit = limit))]
 pub async fn sweep(
     db: &DbPool,
     gateway: &StripeGateway,

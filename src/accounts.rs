@@ -90,6 +90,7 @@ fn email_taken() -> ApiError {
 /// enumerating accounts, each client address gets `login_max_failures`
 /// registrations of existing emails per login window, counted like failed
 /// logins; then every registration from it is a 429 until the window passes.
+#[tracing::instrument(skip_all)]
 pub async fn register(
     db: &DbPool,
     settings: &Settings,
@@ -181,6 +182,7 @@ fn login_window(settings: &Settings) -> Duration {
 /// reserved (counted as a failure) before its password is checked, and too
 /// many for one email within the window is a 429 without any check. No
 /// database connection is held while the password is hashed.
+#[tracing::instrument(skip_all)]
 pub async fn login(
     db: &DbPool,
     settings: &Settings,
@@ -243,6 +245,7 @@ pub struct Changes<'a> {
 
 /// Applies `changes`; a new password revokes every token the user has, so a
 /// stolen session dies with the old password.
+#[tracing::instrument(skip_all, fields(user_id = %user.id))]
 pub async fn update(
     db: &DbPool,
     hashes: &HashPool,
@@ -277,6 +280,7 @@ pub async fn update(
     Ok(user)
 }
 
+#[tracing::instrument(skip_all, fields(user_id = %user.id))]
 pub async fn check_current_password(
     hashes: &HashPool,
     user: &UserRow,

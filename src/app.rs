@@ -119,7 +119,7 @@ pub fn build(figment: Figment) -> Rocket<Build> {
                     gateway.clone(),
                     Duration::from_secs(settings.reconcile_interval_secs),
                     i64::from(settings.reconcile_batch.max(1)),
-                    settings.refund_window(),
+                    sweep::RefundWindow::after_secs(settings.reconcile_refund_age_secs),
                     rocket.shutdown(),
                 ));
             })

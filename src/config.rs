@@ -4,47 +4,15 @@
 use rocket::figment::Figment;
 use serde::Deserialize;
 
+use crate::secret::Secret;
+
 /// The SQLite file `cargo run` creates when nothing else is configured.
 pub const DEFAULT_DEBUG_DATABASE_URL: &str = "sqlite://data/orderpay.db?mode=rwc";
 pub const DATABASE_URL_KEY: &str = "databases.orderpay.url";
-
-/// A secret (API key, webhook secret) that never prints: Debug and Display
-/// show a redacted form, so it cannot leak through logs or error messages.
-#[derive(Clone, Default, Deserialize, PartialEq, Eq)]
-#[serde(transparent)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
-    }
-
-    /// The real value, for the one place that must send it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.trim().is_empty()
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Enough to tell a test key from a live one, nothing more.
-        let kind = ["sk_test_", "sk_live_", "rk_test_", "rk_live_", "whsec_"]
-            .into_iter()
-            .find(|prefix| self.0.starts_with(prefix))
-            .unwrap_or("");
-        write!(f, "Secret({kind}****)")
-    }
-}
-
-impl std::fmt::Display for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Debug::fmt(self, f)
-    }
-}
+/// Stripe's API, unless `STRIPE_API_BASE` points elsewhere (the simulator, a proxy).
+pub const DEFAULT_STRIPE_API_BASE: &str = "https://api.stripe.com";
+/// How old a webhook's signed timestamp may be, in seconds (Stripe's own default).
+pub const DEFAULT_WEBHOOK_TOLERANCE_SECS: i64 = 300;
 
 /// orderpay's own settings, read from the same figment as Rocket's.
 #[derive(Debug, Clone, Deserialize)]
@@ -74,15 +42,6 @@ pub struct Settings {
     pub reconcile_refund_age_secs: u64,
     #[serde(default)]
     pub stripe: StripeSettings,
-}
-
-impl Settings {
-    pub fn refund_window(&self) -> crate::checkout::sweep::RefundWindow {
-        let secs = i64::try_from(self.reconcile_refund_age_secs).unwrap_or(i64::MAX / 1000);
-        crate::checkout::sweep::RefundWindow {
-            min_age: chrono::Duration::seconds(secs.min(24 * 60 * 60)),
-        }
-    }
 }
 
 /// `[stripe]` in Rocket.toml; `STRIPE_SECRET_KEY`, `STRIPE_WEBHOOK_SECRET`
@@ -136,7 +95,7 @@ impl StripeSettings {
 }
 
 fn default_api_base() -> String {
-    crate::stripe::client::DEFAULT_API_BASE.to_string()
+    DEFAULT_STRIPE_API_BASE.to_string()
 }
 
 fn default_stripe_timeout() -> u64 {
@@ -148,7 +107,7 @@ fn default_stripe_retries() -> u32 {
 }
 
 fn default_webhook_tolerance() -> i64 {
-    crate::stripe::webhook::DEFAULT_TOLERANCE_SECS
+    DEFAULT_WEBHOOK_TOLERANCE_SECS
 }
 
 fn secret_list<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<Secret>, D::Error> {
@@ -166,7 +125,7 @@ fn secret_list<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<
         .into_iter()
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
-        .map(Secret)
+        .map(Secret::new)
         .collect())
 }
 
@@ -328,18 +287,6 @@ mod tests {
         let settings = check(&with_key).unwrap();
         assert_eq!(settings.stripe.webhook_secret.len(), 2);
         assert_eq!(settings.stripe.webhook_secret[1].expose(), "whsec_2");
-    }
-
-    #[test]
-    fn secrets_never_print() {
-        let key = Secret::new("sk_live_51Habcdefghijklmnop");
-        assert_eq!(format!("{key:?}"), "Secret(sk_live_****)");
-        assert_eq!(format!("{key}"), "Secret(sk_live_****)");
-        assert_eq!(
-            format!("{:?}", Secret::new("whsec_onlysecret")),
-            "Secret(whsec_****)"
-        );
-        assert_eq!(format!("{:?}", Secret::new("hunter2")), "Secret(****)");
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub mod input;
 pub mod openapi;
 pub mod response;
 pub mod routes;
+pub mod secret;
 pub mod seed;
 pub mod store;
 pub mod stripe;

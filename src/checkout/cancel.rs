@@ -16,6 +16,7 @@ use crate::store::{self, orders::OrderRow};
 use crate::stripe::gateway::StripeGateway;
 use crate::stripe::types::PaymentIntentStatus;
 
+#[tracing::instrument(skip_all, fields(order_id = %order.id, source = %source))]
 pub async fn cancel(
     db: &DbPool,
     gateway: &StripeGateway,

@@ -14,6 +14,7 @@ use crate::stripe::{IdempotencyKey, StripeError};
 
 /// Attaches the PaymentMethod to the user's Stripe customer and stores the
 /// card. Saving the same PaymentMethod again returns the saved card (false).
+#[tracing::instrument(skip_all, fields(user_id = %user.id, payment_method = %payment_method))]
 pub async fn save(
     db: &DbPool,
     gateway: &StripeGateway,
@@ -76,6 +77,7 @@ fn attach_error(error: StripeError) -> ApiError {
 
 /// Detaches the card at Stripe, then forgets it. A card Stripe already
 /// detached (in the dashboard, say) is simply forgotten.
+#[tracing::instrument(skip_all, fields(card_id = %card.id))]
 pub async fn remove(db: &DbPool, gateway: &StripeGateway, card: &CardRow) -> ApiResult<()> {
     let key =
         IdempotencyKey::new(format!("orderpay:detach:{}", card.id)).map_err(ApiError::internal)?;

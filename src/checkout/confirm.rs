@@ -15,6 +15,7 @@ pub const SOURCE: &str = "api:confirm";
 /// Confirms the order's PaymentIntent and returns Stripe's answer. A decline
 /// is recorded (the order becomes payment_failed, still payable) and returned
 /// as the 402 error.
+#[tracing::instrument(skip_all, fields(order_id = %order.id, payment_method = %payment_method))]
 pub async fn confirm(
     db: &DbPool,
     gateway: &StripeGateway,

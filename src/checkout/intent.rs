@@ -29,6 +29,7 @@ fn key(text: String) -> ApiResult<IdempotencyKey> {
 /// parameters (idempotency_error) until it forgets the key a day later.
 /// The key says `v2` because the first version also sent name and email:
 /// a key left by it must not meet this request.
+#[tracing::instrument(skip_all, fields(user_id = %user.id))]
 pub async fn ensure_customer(
     db: &DbPool,
     gateway: &StripeGateway,
@@ -241,6 +242,7 @@ fn refuse_beside_in_flight(outcome: &str, pi: &PaymentIntent) -> ApiResult<()> {
     Ok(())
 }
 
+#[tracing::instrument(skip_all, fields(order_id = %order.id, user_id = %user.id))]
 pub async fn ensure(
     db: &DbPool,
     gateway: &StripeGateway,

@@ -109,6 +109,7 @@ pub fn fingerprint(order_id: &str, amount: Option<i64>, reason: Option<&str>) ->
     hex::encode(Sha256::digest(canonical.as_bytes()))
 }
 
+#[tracing::instrument(skip_all, fields(order_id = %order.id))]
 pub async fn refund(
     db: &DbPool,
     gateway: &StripeGateway,
@@ -233,6 +234,7 @@ fn refused(order: &OrderRow, refusal: Refusal) -> ApiError {
 /// Asks Stripe for the reserved refund and records the answer. A refusal
 /// frees the reservation; an outage keeps it (the refund may have happened)
 /// until the same request is retried or a sweep finishes it.
+#[tracing::instrument(skip_all, fields(order_id = %row.order_id, refund_id = %row.id))]
 pub async fn send(db: &DbPool, gateway: &StripeGateway, row: RefundRow) -> ApiResult<RefundRow> {
     let key = IdempotencyKey::new(row.idempotency_key.clone()).map_err(ApiError::internal)?;
     let params = RefundParams {

@@ -75,6 +75,7 @@ fn check(order: &OrderRow, pi: &PaymentIntent) -> Result<(), Mismatch> {
 /// currency and id. `Ok(true)` when this call made the change, `Ok(false)` when
 /// this PaymentIntent had already paid it. A mismatch is recorded and returned
 /// (a second PaymentIntent for a paid order is `duplicate_payment`).
+#[tracing::instrument(skip_all, fields(order_id = %order.id, payment_intent_id = %pi.id, source = %source))]
 pub async fn mark_paid(
     conn: &mut Conn,
     order: &OrderRow,
@@ -88,7 +89,7 @@ pub async fn mark_paid(
         }
         return Ok(Err(mismatch));
     }
-    if store::orders::mark_paid(conn, &order.id, &pi.id, source).await? {
+    if store::orders::set_paid(conn, &order.id, &pi.id, source).await? {
         return Ok(Ok(true));
     }
     let current = store::orders::get(conn, &order.id).await?;
@@ -150,6 +151,7 @@ pub fn status_for(pi: &PaymentIntent, is_latest: bool) -> Option<OrderStatus> {
 
 /// Applies the PaymentIntent's current state to the order, whatever it is.
 /// Returns a short description of what happened, for the webhook inbox.
+#[tracing::instrument(skip_all, fields(order_id = %order.id, payment_intent_id = %pi.id, is_latest = is_latest, source = %source))]
 pub async fn reconcile(
     conn: &mut Conn,
     order: &OrderRow,

@@ -93,6 +93,7 @@ fn stray_money_reason(order: &OrderRow, pi: &PaymentIntent) -> Option<&'static s
 /// Makes sure `pi` takes no money it cannot keep. Call it after the order
 /// has been brought in line with `pi` (settle), with `is_latest` telling
 /// whether `pi` is the order's current attempt.
+#[tracing::instrument(skip_all, fields(order_id = %order_id, payment_intent_id = %pi.id, is_latest = is_latest, source = %source))]
 pub async fn contain(
     db: &DbPool,
     gateway: &StripeGateway,
@@ -312,6 +313,7 @@ pub async fn find_lost(
 /// Brings the order in line with `pi` (settle), then contains `pi`: the
 /// whole answer to "what does this PaymentIntent mean for its order", shared
 /// by the webhook, the sweep and cancel. Returns the outcome for the inbox.
+#[tracing::instrument(skip_all, fields(order_id = %order.id, payment_intent_id = %pi.id, is_latest = is_latest, source = %source))]
 pub async fn apply(
     db: &DbPool,
     gateway: &StripeGateway,

@@ -44,6 +44,17 @@ pub struct RefundWindow {
     pub min_age: chrono::Duration,
 }
 
+impl RefundWindow {
+    /// From the `reconcile_refund_age_secs` setting. Capped at a day: past
+    /// that the key-lifetime rule would leave nothing for the sweep to re-send.
+    pub fn after_secs(secs: u64) -> Self {
+        let secs = i64::try_from(secs).unwrap_or(i64::MAX / 1000);
+        RefundWindow {
+            min_age: chrono::Duration::seconds(secs.min(24 * 60 * 60)),
+        }
+    }
+}
+
 const KEY_LIFETIME_HOURS: i64 = 23;
 
 /// How far back attempts with an unknown outcome are looked for at Stripe.
@@ -53,6 +64,7 @@ const LOST_SEARCH_HOURS: i64 = 48;
 
 /// Checks up to `limit` PaymentIntents, least recently checked first. One
 /// failure (Stripe down, a database hiccup) does not stop the others.
+#[tracing::instrument(skip_all, fields(limit = limit))]
 pub async fn sweep(
     db: &DbPool,
     gateway: &StripeGateway,

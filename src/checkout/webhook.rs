@@ -68,6 +68,7 @@ fn permanent_refusal(error: &ApiError) -> bool {
     error.code == "payment_provider_refused"
 }
 
+#[tracing::instrument(skip_all, fields(body_len = raw.len()))]
 pub async fn receive(
     db: &DbPool,
     gateway: &StripeGateway,

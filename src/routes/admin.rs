@@ -68,7 +68,13 @@ async fn reconcile_payments(
     stripe: &State<StripeGateway>,
 ) -> ApiResult<Success<SweepReport>> {
     let batch = i64::from(settings.reconcile_batch.max(1));
-    let report = sweep::sweep(db, stripe, batch, settings.refund_window()).await?;
+    let report = sweep::sweep(
+        db,
+        stripe,
+        batch,
+        sweep::RefundWindow::after_secs(settings.reconcile_refund_age_secs),
+    )
+    .await?;
     Ok(Success::ok("reconciled", report))
 }
 

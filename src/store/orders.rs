@@ -208,7 +208,7 @@ pub async fn lock(conn: &mut Conn, order_id: &str) -> sqlx::Result<bool> {
 
 /// Moves the order to paid, remembering which PaymentIntent paid it (what a
 /// refund is later made against), in one transaction.
-pub async fn mark_paid(
+pub async fn set_paid(
     conn: &mut Conn,
     order_id: &str,
     payment_intent_id: &str,

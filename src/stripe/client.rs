@@ -12,11 +12,10 @@ use serde::de::DeserializeOwned;
 
 use super::error::{self, StripeError};
 use super::form::Form;
-use crate::config::Secret;
+use crate::secret::Secret;
 
 /// The API version orderpay is written against; sent on every call.
 pub const STRIPE_VERSION: &str = "2024-06-20";
-pub const DEFAULT_API_BASE: &str = "https://api.stripe.com";
 
 /// An Idempotency-Key: derived by the caller from a row it persisted first
 /// (e.g. `orderpay:pi:<order_id>:<attempt>`), at most 255 characters.

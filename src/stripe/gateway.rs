@@ -10,7 +10,8 @@ use super::client::{ClientConfig, StripeClient};
 use super::sim::webhooks::WebhookSettings;
 use super::sim::{self, Sim, SimConfig};
 use crate::auth::random_secret;
-use crate::config::{Secret, StripeSettings};
+use crate::config::StripeSettings;
+use crate::secret::Secret;
 
 #[derive(Clone)]
 pub struct StripeGateway {

@@ -15,8 +15,6 @@ use sha2::Sha256;
 type HmacSha256 = Hmac<Sha256>;
 type Mac256 = CtOutput<HmacSha256>;
 
-pub const DEFAULT_TOLERANCE_SECS: i64 = 300;
-
 /// The longest `Stripe-Signature` accepted, in bytes. Stripe's is about 80
 /// bytes per signature (`,v1=` and 64 hex digits, the same for a test-mode
 /// `v0`); 2 KiB leaves room for every allowed `v1` and as many `v0` values.

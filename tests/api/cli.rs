@@ -175,7 +175,7 @@ async fn the_standalone_stripe_simulator_speaks_stripe() {
         .unwrap();
     let mut config = orderpay::stripe::ClientConfig::new(
         format!("http://127.0.0.1:{port}"),
-        orderpay::config::Secret::new("sk_test_standalone_1"),
+        orderpay::secret::Secret::new("sk_test_standalone_1"),
     );
     config.max_retries = 0;
     let stripe = orderpay::stripe::StripeClient::new(config).unwrap();

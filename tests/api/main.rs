@@ -11,6 +11,7 @@ mod customer_orders;
 mod errors;
 mod health;
 mod hostile_input;
+mod layers;
 mod login_abuse;
 mod model;
 mod openapi;

@@ -4,7 +4,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use orderpay::config::Secret;
+use orderpay::secret::Secret;
 use orderpay::stripe::api::{
     ConfirmParams, CustomerParams, EventQuery, PaymentIntentParams, PaymentIntentUpdate,
     RefundParams,

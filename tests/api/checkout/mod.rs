@@ -16,7 +16,7 @@ mod webhook_inbox;
 
 use std::time::Duration;
 
-use orderpay::config::Secret;
+use orderpay::secret::Secret;
 use orderpay::stripe::sim::faults::FaultPlan;
 use orderpay::stripe::{ClientConfig, StripeClient};
 use rocket::http::{Header, Method, Status};

@@ -1,0 +1,103 @@
+//! The layering rules, checked on the source text so that a change that
+//! breaks one fails here, not months later in a code review.
+
+use std::path::{Path, PathBuf};
+
+fn source(relative: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(relative);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Code lines only: a comment may name a module without importing it.
+fn code_lines(text: &str) -> impl Iterator<Item = &str> {
+    text.lines()
+        .filter(|line| !line.trim_start().starts_with("//"))
+}
+
+/// The top-level modules a file reaches through `crate::`, including those
+/// inside a grouped `use crate::{a::..., b};`.
+fn crate_modules(text: &str) -> Vec<String> {
+    let code: String = code_lines(text).collect::<Vec<_>>().join("\n");
+    let mut found = Vec::new();
+    for (at, _) in code.match_indices("crate::") {
+        let rest = &code[at + "crate::".len()..];
+        let path = match rest.strip_prefix('{') {
+            Some(group) => &group[..group.find('}').unwrap_or(group.len())],
+            None => rest,
+        };
+        for item in path.split(',') {
+            let name: String = item
+                .trim()
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            if !name.is_empty() {
+                found.push(name);
+            }
+            if rest.starts_with('{') {
+                continue;
+            }
+            break;
+        }
+    }
+    found
+}
+
+#[test]
+fn settings_and_secrets_import_no_use_case_client_or_route() {
+    for file in ["src/config.rs", "src/secret.rs"] {
+        let reached = crate_modules(&source(file));
+        for forbidden in ["checkout", "stripe", "routes"] {
+            assert!(
+                !reached.iter().any(|module| module == forbidden),
+                "{file} imports crate::{forbidden}: the config <-> stripe/checkout circle is back \
+                 (settings own plain values; the using module builds its own types)"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_module_scan_sees_grouped_and_inline_paths() {
+    let text = "use crate::{db, checkout::sweep};\n// crate::routes in a comment\nlet x = crate::stripe::client::X;";
+    assert_eq!(crate_modules(text), ["db", "checkout", "stripe"]);
+}
+
+fn rust_files(dir: &Path, into: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, into);
+        } else if path.extension().is_some_and(|ext| ext == "rs") {
+            into.push(path);
+        }
+    }
+}
+
+#[test]
+fn domain_and_store_know_no_http() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    rust_files(&root.join("src/domain"), &mut files);
+    rust_files(&root.join("src/store"), &mut files);
+    assert!(
+        files.len() > 5,
+        "no source found under src/domain and src/store"
+    );
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for (number, line) in text.lines().enumerate() {
+            if line.trim_start().starts_with("//") {
+                continue;
+            }
+            for http in ["rocket::", "ApiError", "ApiResult"] {
+                assert!(
+                    !line.contains(http),
+                    "{}:{}: `{http}` below the routes: {line}",
+                    file.display(),
+                    number + 1
+                );
+            }
+        }
+    }
+}

@@ -3,6 +3,7 @@
 //! Each event is handled by re-reading the PaymentIntent from Stripe (the
 //! same path as the callback), so duplicates and any order of arrival end in
 //! the same state: the latest truth, applied through forward-only transitions.
+//! Refund events re-read the paying charge the same way (`refunded_total`).
 
 use crate::checkout::{refunded_total, stray, stripe_error};
 use crate::db::DbPool;

@@ -210,7 +210,10 @@ db_test!(
 
         // Stripe makes the refund but its answer is lost: the refund stays
         // pending (its amount reserved), and the caller's retry finishes it
-        // (its events, which would too, are held: see failed_refunds.rs).
+        // (its events, which would too, are held: see failed_refunds.rs;
+        // and the earlier refund's, which read refunds, are done first, so
+        // the fault hits the refund below).
+        settle_webhooks(&app).await;
         hold_webhooks(&app, 0);
         app.sim.inject(FaultPlan {
             drop_next: 1,

@@ -8,6 +8,7 @@ pub mod confirm;
 pub mod intent;
 pub mod line_items;
 pub mod refund;
+pub mod refunded_total;
 pub mod settle;
 pub mod stray;
 pub mod sweep;

@@ -8,16 +8,15 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use sqlx::Connection;
 
-use crate::checkout::stripe_error;
+use crate::checkout::{refunded_total, stripe_error};
 use crate::db::DbPool;
 use crate::domain::currency::Currency;
 use crate::domain::money::{format_major, parse_major};
 use crate::error::{ApiError, ApiResult};
 use crate::input::AmountInput;
+use crate::store::orders::OrderRow;
 use crate::store::refunds::{self, NewRefund, RefundRow, Refusal};
-use crate::store::{self, orders::OrderRow};
 use crate::stripe::api::RefundParams;
 use crate::stripe::gateway::StripeGateway;
 use crate::stripe::{IdempotencyKey, StripeError};
@@ -250,23 +249,24 @@ pub async fn send(db: &DbPool, gateway: &StripeGateway, row: RefundRow) -> ApiRe
         Some(id) => gateway.client.retrieve_refund(id).await,
         None => gateway.client.create_refund(&params, &key).await,
     };
-    let mut conn = db.acquire().await?;
     match answer {
         Ok(refund) => {
-            let status = refund.status.as_deref().unwrap_or(refunds::PENDING);
-            // Under the order's lock, so concurrent refunds of one order
-            // each count the others' success in the total.
-            let mut tx = conn.begin().await?;
-            store::orders::lock(&mut tx, &row.order_id).await?;
-            refunds::settle(&mut tx, &row.id, status, Some(&refund.id), None).await?;
-            if status == refunds::SUCCEEDED {
-                // A lower bound of Stripe's cumulative total (refunds made
-                // outside orderpay arrive with charge.refunded), never lowered.
-                let total = refunds::total(&mut tx, &row.order_id, refunds::SUCCEEDED).await?;
-                let source = format!("refund:{}", row.id);
-                store::orders::apply_refund(&mut tx, &row.order_id, total, &source).await?;
-            }
-            tx.commit().await?;
+            // The refund's row and the order's total (the charge re-read)
+            // are recorded together: see `refunded_total::record`.
+            let answer = refunded_total::RowAnswer {
+                row_id: &row.id,
+                refund: &refund,
+            };
+            let charge = refund
+                .charge
+                .as_deref()
+                .map(|charge_id| refunded_total::PayingCharge {
+                    charge_id,
+                    payment_intent_id: &row.payment_intent_id,
+                });
+            let source = format!("refund:{}", row.id);
+            refunded_total::record(db, gateway, &row.order_id, Some(answer), charge, &source)
+                .await?;
         }
         Err(error @ (StripeError::Card { .. } | StripeError::InvalidRequest { .. })) => {
             let code = match &error {
@@ -274,11 +274,13 @@ pub async fn send(db: &DbPool, gateway: &StripeGateway, row: RefundRow) -> ApiRe
                 StripeError::InvalidRequest { code, .. } => code.clone(),
                 _ => None,
             };
+            let mut conn = db.acquire().await?;
             refunds::settle(&mut conn, &row.id, refunds::FAILED, None, code.as_deref()).await?;
             return Err(stripe_error(error));
         }
         Err(error) => return Err(stripe_error(error)),
     }
+    let mut conn = db.acquire().await?;
     refunds::get(&mut conn, &row.id)
         .await?
         .ok_or_else(|| ApiError::internal("refund vanished"))

@@ -3,8 +3,9 @@
 //! Each event is handled by re-reading the PaymentIntent from Stripe (the
 //! same path as the callback), so duplicates and any order of arrival end in
 //! the same state: the latest truth, applied through forward-only transitions.
+//! Refund events re-read the paying charge the same way (`refunded_total`).
 
-use crate::checkout::{stray, stripe_error};
+use crate::checkout::{refunded_total, stray, stripe_error};
 use crate::db::DbPool;
 use crate::domain::OrderStatus;
 use crate::error::{ApiError, ApiResult};
@@ -14,6 +15,18 @@ use crate::stripe::types::{Event, PaymentIntent};
 use crate::stripe::webhook::{SignatureError, SignatureHeader};
 use crate::stripe::StripeError;
 use serde_json::Value;
+
+/// Events that may change what Stripe has refunded of a PaymentIntent: a
+/// refund made (counted at once, even pending), settled, or failed (its money
+/// back). Each re-reads the charge, so which of them arrive, how often and
+/// in what order does not matter.
+const REFUND_EVENTS: &[&str] = &[
+    "charge.refunded",
+    "charge.refund.updated",
+    "refund.created",
+    "refund.updated",
+    "refund.failed",
+];
 
 pub struct Ack {
     pub event_id: String,
@@ -132,7 +145,9 @@ pub async fn receive(
         (kind, Some(pi)) if PAYMENT_INTENT_EVENTS.contains(&kind) => {
             reconcile(db, gateway, pi, attempt, object, &source).await
         }
-        ("charge.refunded", Some(pi)) => refund(db, gateway, pi, attempt, object, &source).await,
+        (kind, Some(pi)) if REFUND_EVENTS.contains(&kind) => {
+            refund(db, gateway, pi, attempt, object, &source).await
+        }
         ("charge.dispute.created", _) => Ok("recorded".to_string()),
         _ => Ok("ignored".to_string()),
     };
@@ -231,7 +246,10 @@ async fn reconcile(
 /// recorded yet (events out of order), it is settled first. Only a refund of
 /// the PaymentIntent that paid the order changes it: refunding a stray
 /// payment (a duplicate, money for a canceled order) gives back money the
-/// order never counted.
+/// order never counted. The order's refunded total is then set to the paying
+/// charge's, re-read from Stripe (up or down: a failed refund gives its money
+/// back), and an event about a refund settles orderpay's row for it, also
+/// from the refund as Stripe has it now.
 async fn refund(
     db: &DbPool,
     gateway: &StripeGateway,
@@ -240,7 +258,6 @@ async fn refund(
     snapshot: &Value,
     source: &str,
 ) -> ApiResult<String> {
-    let cumulative = snapshot["amount_refunded"].as_i64().unwrap_or(0);
     let Some((pi, order, is_latest)) = current(db, gateway, pi_id, attempt, snapshot).await? else {
         return Ok("foreign".into());
     };
@@ -258,11 +275,52 @@ async fn refund(
     if paid_by.as_deref() != Some(pi.id.as_str()) {
         return Ok("refund_of_other_payment".into());
     }
-    Ok(
-        if store::orders::apply_refund(&mut conn, &order.id, cumulative, source).await? {
-            "refund_applied".into()
-        } else {
-            "refund_unchanged".into()
+    let stripe_refund = match snapshot["object"].as_str() {
+        Some("refund") => match snapshot["id"].as_str() {
+            Some(id) => match gateway.client.retrieve_refund(plain_text("id", id)?).await {
+                Ok(refund) => Some(refund),
+                Err(StripeError::InvalidRequest { status: 404, .. }) => None,
+                Err(error) => return Err(stripe_error(error)),
+            },
+            None => None,
         },
-    )
+        _ => None,
+    };
+    let row = match &stripe_refund {
+        Some(refund) => {
+            let row_id = refund.metadata.get("refund_id").map(String::as_str);
+            store::refunds::for_stripe_refund(&mut conn, &order.id, &refund.id, row_id).await?
+        }
+        None => None,
+    };
+    drop(conn);
+    let answer = row
+        .as_ref()
+        .zip(stripe_refund.as_ref())
+        .map(|(row, refund)| refunded_total::RowAnswer {
+            row_id: &row.id,
+            refund,
+        });
+    // The paying PaymentIntent's charge, as just re-read; the event's own
+    // charge only if Stripe's answer names none.
+    let snapshot_charge = match snapshot["object"].as_str() {
+        Some("charge") => snapshot["id"].as_str(),
+        _ => snapshot["charge"].as_str(),
+    };
+    let charge = pi
+        .latest_charge
+        .as_deref()
+        .or(snapshot_charge)
+        .map(|charge_id| plain_text("charge", charge_id))
+        .transpose()?
+        .map(|charge_id| refunded_total::PayingCharge {
+            charge_id,
+            payment_intent_id: &pi.id,
+        });
+    let changed = refunded_total::record(db, gateway, &order.id, answer, charge, source).await?;
+    Ok(if changed {
+        "refund_applied".into()
+    } else {
+        "refund_unchanged".into()
+    })
 }

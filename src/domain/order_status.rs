@@ -1,5 +1,16 @@
-//! The order state machine. States only move forward: a late or repeated
-//! message can never take a paid order back to unpaid.
+//! The order state machine. Payment states only move forward: a late or
+//! repeated message can never take a paid order back to unpaid.
+//!
+//! The refund states are the one exception, and they move both ways among
+//! themselves: paid, partially_refunded and refunded only say what Stripe's
+//! refunded total on the paying charge is (0, some, all). Stripe sets money
+//! aside for a refund when it is created, pending or not, and gives it back
+//! if the refund fails later, so that total can fall: a refunded order whose
+//! refund failed is paid (or partially refunded) again. Those moves are made
+//! only by `store::orders::set_refunded`, from the total Stripe answers now
+//! (never from an event's snapshot), so a late event cannot move an order
+//! away from the truth. Nothing else reaches paid from a refund state: see
+//! `paid_from_payment`.
 
 use std::fmt;
 use std::str::FromStr;
@@ -59,8 +70,11 @@ impl OrderStatus {
             Processing => &[PaymentFailed, Paid, Canceled],
             PaymentFailed => &[Processing, Paid, Canceled],
             Paid => &[PartiallyRefunded, Refunded],
-            PartiallyRefunded => &[PartiallyRefunded, Refunded],
-            Refunded | Canceled => &[],
+            // The refund total changes within partially_refunded (one history
+            // entry per change); a failed refund lowers it (see the module doc).
+            PartiallyRefunded => &[Paid, PartiallyRefunded, Refunded],
+            Refunded => &[Paid, PartiallyRefunded],
+            Canceled => &[],
         }
     }
 
@@ -74,6 +88,37 @@ impl OrderStatus {
             .into_iter()
             .filter(|from| from.can_move_to(to))
             .collect()
+    }
+
+    /// The states a payment may move an order to paid from: the payable
+    /// ones. A refund state reaches paid only by its refunded total falling to
+    /// zero, never by a (late, repeated) payment message.
+    pub fn paid_from_payment() -> Vec<OrderStatus> {
+        OrderStatus::predecessors(OrderStatus::Paid)
+            .into_iter()
+            .filter(|from| from.is_payable())
+            .collect()
+    }
+
+    /// The status a paid order's refunded total implies: nothing, some or
+    /// all of `amount` (minor units) given back.
+    pub fn for_refunded_total(refunded: i64, amount: i64) -> OrderStatus {
+        if refunded <= 0 {
+            OrderStatus::Paid
+        } else if refunded >= amount {
+            OrderStatus::Refunded
+        } else {
+            OrderStatus::PartiallyRefunded
+        }
+    }
+
+    /// Whether the order was paid and its status only says how much of it
+    /// was refunded since.
+    pub fn is_refund_state(self) -> bool {
+        matches!(
+            self,
+            OrderStatus::Paid | OrderStatus::PartiallyRefunded | OrderStatus::Refunded
+        )
     }
 
     /// A plausible forward path from a new order to `target`, used when seeding
@@ -133,8 +178,39 @@ mod tests {
 
     #[test]
     fn terminal_states_have_no_successors() {
-        assert!(Refunded.successors().is_empty());
         assert!(Canceled.successors().is_empty());
+    }
+
+    #[test]
+    fn a_failed_refund_gives_the_money_back() {
+        assert!(Refunded.can_move_to(PartiallyRefunded));
+        assert!(Refunded.can_move_to(Paid));
+        assert!(PartiallyRefunded.can_move_to(Paid));
+        for refund_state in [Paid, PartiallyRefunded, Refunded] {
+            assert!(refund_state.is_refund_state());
+            for next in refund_state.successors() {
+                assert!(next.is_refund_state(), "{refund_state} -> {next}");
+            }
+        }
+    }
+
+    #[test]
+    fn only_a_payable_order_is_paid_by_a_payment() {
+        assert_eq!(
+            OrderStatus::paid_from_payment(),
+            vec![PendingPayment, Processing, PaymentFailed]
+        );
+    }
+
+    #[test]
+    fn the_refunded_total_implies_the_status() {
+        assert_eq!(OrderStatus::for_refunded_total(0, 1000), Paid);
+        assert_eq!(OrderStatus::for_refunded_total(1, 1000), PartiallyRefunded);
+        assert_eq!(
+            OrderStatus::for_refunded_total(999, 1000),
+            PartiallyRefunded
+        );
+        assert_eq!(OrderStatus::for_refunded_total(1000, 1000), Refunded);
     }
 
     #[test]
@@ -163,7 +239,13 @@ mod tests {
     fn predecessors_match_successors() {
         assert_eq!(
             OrderStatus::predecessors(Paid),
-            vec![PendingPayment, Processing, PaymentFailed]
+            vec![
+                PendingPayment,
+                Processing,
+                PaymentFailed,
+                PartiallyRefunded,
+                Refunded
+            ]
         );
         assert!(OrderStatus::predecessors(PendingPayment).is_empty());
     }

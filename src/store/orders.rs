@@ -166,7 +166,17 @@ pub async fn transition(
     to: OrderStatus,
     source: &str,
 ) -> sqlx::Result<bool> {
-    let from_states = OrderStatus::predecessors(to);
+    transition_from(conn, order_id, &OrderStatus::predecessors(to), to, source).await
+}
+
+/// `transition`, from only some of the states the machine allows.
+async fn transition_from(
+    conn: &mut Conn,
+    order_id: &str,
+    from_states: &[OrderStatus],
+    to: OrderStatus,
+    source: &str,
+) -> sqlx::Result<bool> {
     if from_states.is_empty() {
         return Ok(false);
     }
@@ -178,7 +188,7 @@ pub async fn transition(
         .bind(to.as_str())
         .bind(now_text())
         .bind(order_id);
-    for from in &from_states {
+    for from in from_states {
         update = update.bind(from.as_str());
     }
     // The status and its history entry commit together (a savepoint when the
@@ -215,7 +225,10 @@ pub async fn set_paid(
     source: &str,
 ) -> sqlx::Result<bool> {
     let mut tx = conn.begin().await?;
-    if !transition(&mut tx, order_id, OrderStatus::Paid, source).await? {
+    // Only a payable order: a late payment message for a refunded one
+    // changes nothing (a refund state reaches paid only through `set_refunded`).
+    let payable = OrderStatus::paid_from_payment();
+    if !transition_from(&mut tx, order_id, &payable, OrderStatus::Paid, source).await? {
         return Ok(false);
     }
     sqlx::query("UPDATE orders SET paid_payment_intent_id = $1 WHERE id = $2")
@@ -270,43 +283,55 @@ async fn append_history(
     Ok(())
 }
 
-/// Raises the refunded total to `cumulative` (never lowers it: refund events
-/// arrive in any order) and moves a paid order to partially_refunded or
-/// refunded. Returns false when nothing changed.
-pub async fn apply_refund(
+/// Sets a paid order's refunded total to `total` (minor units), Stripe's
+/// refunded total on the charge that paid it as Stripe answers it now, and
+/// moves the order to the status that total implies: up when a refund is
+/// made, down when one fails (see `domain::order_status`). The total and the
+/// status change in one conditional UPDATE, with its history entry. Returns
+/// false when nothing changed (the total was already that, or the order is
+/// not in a refund state).
+pub async fn set_refunded(
     conn: &mut Conn,
     order_id: &str,
-    cumulative: i64,
+    total: i64,
     source: &str,
 ) -> sqlx::Result<bool> {
-    // The raised total and the status it implies commit together.
     let mut tx = conn.begin().await?;
-    let raised = sqlx::query(
-        "UPDATE orders SET amount_refunded = $1, updated_at = $2 \
-         WHERE id = $3 AND amount_refunded < $1 AND status IN ($4, $5)",
-    )
-    .bind(cumulative)
-    .bind(now_text())
-    .bind(order_id)
-    .bind(OrderStatus::Paid.as_str())
-    .bind(OrderStatus::PartiallyRefunded.as_str())
-    .execute(&mut *tx)
-    .await?;
-    if raised.rows_affected() != 1 {
+    // The amount never changes once the order exists.
+    let Some((amount,)): Option<(i64,)> = sqlx::query_as("SELECT amount FROM orders WHERE id = $1")
+        .bind(order_id)
+        .fetch_optional(&mut *tx)
+        .await?
+    else {
+        return Ok(false);
+    };
+    let to = OrderStatus::for_refunded_total(total, amount);
+    let from_states: Vec<OrderStatus> = OrderStatus::predecessors(to)
+        .into_iter()
+        .filter(|from| from.is_refund_state())
+        .collect();
+    if from_states.is_empty() {
         return Ok(false);
     }
-    let (amount,): (i64,) = sqlx::query_as("SELECT amount FROM orders WHERE id = $1")
-        .bind(order_id)
-        .fetch_one(&mut *tx)
-        .await?;
-    let to = if cumulative >= amount {
-        OrderStatus::Refunded
-    } else {
-        OrderStatus::PartiallyRefunded
-    };
-    let moved = transition(&mut tx, order_id, to, source).await?;
+    let sql = format!(
+        "UPDATE orders SET amount_refunded = $1, status = $2, updated_at = $3 \
+         WHERE id = $4 AND amount_refunded <> $1 AND status IN ({})",
+        placeholders(5, from_states.len())
+    );
+    let mut update = sqlx::query(&sql)
+        .bind(total)
+        .bind(to.as_str())
+        .bind(now_text())
+        .bind(order_id);
+    for from in &from_states {
+        update = update.bind(from.as_str());
+    }
+    if update.execute(&mut *tx).await?.rows_affected() != 1 {
+        return Ok(false);
+    }
+    append_history(&mut tx, order_id, to, source).await?;
     tx.commit().await?;
-    Ok(moved)
+    Ok(true)
 }
 
 #[derive(Debug, Default)]

@@ -88,11 +88,24 @@ pub async fn reserve(
     let Some(payment_intent_id) = Option::<String>::from(paid_with) else {
         return Ok(Err(Refusal::NotPaidThroughStripe));
     };
-    // Succeeded refunds are already in amount_refunded (which also counts
-    // refunds made outside orderpay, from Stripe's own totals); pending ones
-    // are reserved on top of it.
-    let pending = total(&mut tx, new.order_id, PENDING).await?;
-    let remaining = (amount - refunded - pending).max(0);
+    // amount_refunded is Stripe's refunded total on the paying charge as last
+    // read: every refund Stripe has made, pending or succeeded, orderpay's or
+    // not. orderpay's own refunds that have not failed may be in it or not
+    // yet (one just made, its answer or its events still on the way), so
+    // the larger of the two is spent. Under concurrent refunds of one order
+    // this is exact; if refunds made outside orderpay overlap with orderpay's
+    // not yet counted ones it can let too much through, and Stripe, which
+    // never refunds more than the charge, refuses it (the row fails).
+    let (own,): (i64,) = sqlx::query_as(
+        "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM refunds \
+         WHERE order_id = $1 AND (status = $2 OR status = $3)",
+    )
+    .bind(new.order_id)
+    .bind(PENDING)
+    .bind(SUCCEEDED)
+    .fetch_one(&mut *tx)
+    .await?;
+    let remaining = (amount - refunded.max(own)).max(0);
     let wanted = new.amount.unwrap_or(remaining);
     if wanted <= 0 || wanted > remaining {
         return Ok(Err(Refusal::TooMuch { remaining }));
@@ -154,8 +167,10 @@ pub async fn for_order(conn: &mut Conn, order_id: &str) -> sqlx::Result<Vec<Refu
     .await
 }
 
-/// Records Stripe's answer. Only a pending refund changes: a replayed answer
-/// finds it settled already.
+/// Records Stripe's answer. A pending refund takes any answer; a succeeded
+/// one can still fail at Stripe later (the bank returns it) and takes only
+/// that; a failed one stays failed. So a replayed or late answer changes
+/// nothing that a newer one settled.
 pub async fn settle(
     conn: &mut Conn,
     id: &str,
@@ -163,9 +178,11 @@ pub async fn settle(
     stripe_refund_id: Option<&str>,
     failure_code: Option<&str>,
 ) -> sqlx::Result<bool> {
+    let from_succeeded = if status == FAILED { SUCCEEDED } else { PENDING };
     let changed = sqlx::query(
         "UPDATE refunds SET status = $1, stripe_refund_id = COALESCE(NULLIF($2, ''), stripe_refund_id), \
-             failure_code = NULLIF($3, ''), updated_at = $4 WHERE id = $5 AND status = $6",
+             failure_code = NULLIF($3, ''), updated_at = $4 \
+         WHERE id = $5 AND (status = $6 OR status = $7)",
     )
     .bind(status)
     .bind(nullable(stripe_refund_id))
@@ -173,9 +190,29 @@ pub async fn settle(
     .bind(now_text())
     .bind(id)
     .bind(PENDING)
+    .bind(from_succeeded)
     .execute(conn)
     .await?;
     Ok(changed.rows_affected() == 1)
+}
+
+/// The order's refund row for a Stripe refund: the one Stripe named, or the
+/// one the refund's metadata names (its answer never reached orderpay).
+pub async fn for_stripe_refund(
+    conn: &mut Conn,
+    order_id: &str,
+    stripe_refund_id: &str,
+    row_id: Option<&str>,
+) -> sqlx::Result<Option<RefundRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM refunds WHERE order_id = $1 \
+         AND (stripe_refund_id = $2 OR (stripe_refund_id IS NULL AND id = $3))"
+    ))
+    .bind(order_id)
+    .bind(stripe_refund_id)
+    .bind(row_id.unwrap_or_default())
+    .fetch_optional(conn)
+    .await
 }
 
 /// The sum of the order's refunds in `status` (minor units): what is

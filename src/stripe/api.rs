@@ -4,7 +4,7 @@
 use super::client::{IdempotencyKey, StripeClient};
 use super::error::StripeError;
 use super::form::Form;
-use super::types::{Customer, Event, List, PaymentIntent, PaymentMethod, Refund};
+use super::types::{Charge, Customer, Event, List, PaymentIntent, PaymentMethod, Refund};
 
 type Result<T> = std::result::Result<T, StripeError>;
 
@@ -254,6 +254,11 @@ impl StripeClient {
 
     pub async fn retrieve_refund(&self, refund: &str) -> Result<Refund> {
         self.get(&format!("/v1/refunds/{}", id(refund)?), Form::new())
+            .await
+    }
+
+    pub async fn retrieve_charge(&self, charge: &str) -> Result<Charge> {
+        self.get(&format!("/v1/charges/{}", id(charge)?), Form::new())
             .await
     }
 

@@ -110,17 +110,24 @@ pub struct Refund {
     pub payment_intent: Option<String>,
     pub currency: String,
     pub status: Option<String>,
+    /// Why a refund failed (`status` failed), e.g. `expired_or_canceled_card`.
+    #[serde(default)]
+    pub failure_reason: Option<String>,
     pub reason: Option<String>,
     #[serde(default)]
     pub metadata: HashMap<String, String>,
     pub created: i64,
 }
 
-/// A Charge, as carried by `charge.*` events.
+/// A Charge, as carried by `charge.*` events and answered by
+/// `GET /v1/charges/<id>`. `amount_refunded` counts pending refunds too (the
+/// money is set aside when the refund is created) and falls again when one fails.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Charge {
     pub id: String,
     pub amount: i64,
+    #[serde(default)]
+    pub amount_captured: i64,
     #[serde(default)]
     pub amount_refunded: i64,
     #[serde(default)]

@@ -523,6 +523,57 @@ async fn held_refunds_are_pending_then_succeed_or_fail_with_events() {
 }
 
 #[rocket::async_test]
+async fn a_charge_is_read_by_id_with_its_refunded_total_pending_refunds_included() {
+    let handle = simulator(WebhookSettings::default()).await;
+    let stripe = client(&handle, 5_000, 0);
+    let (pi, charge_id) = paid_intent(&handle, 1000, "charge-read").await;
+    let charge = stripe.retrieve_charge(&charge_id).await.unwrap();
+    assert_eq!(
+        (
+            charge.amount,
+            charge.amount_captured,
+            charge.amount_refunded,
+            charge.refunded
+        ),
+        (1000, 1000, 0, false)
+    );
+    assert_eq!(charge.payment_intent.as_deref(), Some(pi.as_str()));
+    assert_eq!(charge.currency, "usd");
+
+    control(&handle, "refunds/hold", Some(json!({"hold": true}))).await;
+    let params = RefundParams {
+        payment_intent: &pi,
+        amount: Some(400),
+        ..Default::default()
+    };
+    let pending = stripe
+        .create_refund(&params, &key("charge-read-re"))
+        .await
+        .unwrap();
+    let total = || async {
+        stripe
+            .retrieve_charge(&charge_id)
+            .await
+            .unwrap()
+            .amount_refunded
+    };
+    assert_eq!(total().await, 400, "a pending refund counts at once");
+    let path = format!("refunds/{}/settle", pending.id);
+    control(&handle, &path, Some(json!({"outcome": "fail"}))).await;
+    assert_eq!(total().await, 0, "a failed one gives it back");
+
+    let unknown = v1(&handle, "GET", "charges/ch_nope", Form::new(), None).await;
+    assert_eq!(unknown.status, 404);
+    assert_eq!(
+        (
+            unknown.body["error"]["type"].as_str(),
+            unknown.body["error"]["code"].as_str()
+        ),
+        (Some("invalid_request_error"), Some("resource_missing"))
+    );
+}
+
+#[rocket::async_test]
 async fn disputes_open_and_close_with_events_and_block_refunds() {
     let handle = simulator(WebhookSettings::default()).await;
     let stripe = client(&handle, 5_000, 0);

@@ -270,6 +270,7 @@ fn route(data: &mut Data, method: &str, path: &str, params: &Params, base_url: &
         ("POST", ["payment_intents", id, "capture"]) => data.capture_payment_intent(id, params),
         ("POST", ["refunds"]) => data.create_refund(params),
         ("GET", ["refunds", id]) => data.retrieve_refund(id),
+        ("GET", ["charges", id]) => data.retrieve_charge(id),
         ("GET", ["events"]) => data.list_events(params),
         ("GET", ["events", id]) => data.event_by_id(id).ok_or_else(|| SimError {
             status: 404,

@@ -113,6 +113,15 @@ impl Data {
             .ok_or_else(|| missing("refund", id, "id", 404))
     }
 
+    /// The charge as it stands, its `amount_refunded` counting pending
+    /// refunds: what orderpay re-reads to learn a PaymentIntent's refunded total.
+    pub fn retrieve_charge(&self, id: &str) -> SimResult {
+        self.charges
+            .get(id)
+            .map(super::objects::Charge::json)
+            .ok_or_else(|| missing("charge", id, "id", 404))
+    }
+
     /// A test control: while on, new refunds are created `pending`.
     pub fn hold_refunds(&mut self, hold: bool) {
         self.hold_refunds = hold;

@@ -4,6 +4,7 @@
 
 mod cards;
 mod customers;
+mod failed_refunds;
 mod money;
 mod operators;
 mod paying;

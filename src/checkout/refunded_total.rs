@@ -1,0 +1,88 @@
+//! The order's refunded total follows Stripe's: the charge that paid it,
+//! re-read from Stripe (never an event's snapshot), so duplicates and any
+//! order of arrival end in the same total. Stripe counts a refund in the
+//! charge's `amount_refunded` as soon as it is created, pending or not, and
+//! takes it out again if it fails: the order's total rises and falls with it.
+
+use sqlx::Connection;
+
+use crate::checkout::stripe_error;
+use crate::db::DbPool;
+use crate::error::ApiResult;
+use crate::store::{self, refunds};
+use crate::stripe::gateway::StripeGateway;
+use crate::stripe::types::Refund;
+use crate::stripe::StripeError;
+
+/// Stripe's refunded total (minor units) on `charge_id`, when it is the
+/// charge of `payment_intent_id`; `None` for a charge Stripe does not know
+/// or that belongs to another PaymentIntent.
+pub async fn of_charge(
+    gateway: &StripeGateway,
+    charge_id: &str,
+    payment_intent_id: &str,
+) -> ApiResult<Option<i64>> {
+    let charge = match gateway.client.retrieve_charge(charge_id).await {
+        Ok(charge) => charge,
+        Err(StripeError::InvalidRequest { status: 404, .. }) => return Ok(None),
+        Err(error) => return Err(stripe_error(error)),
+    };
+    Ok(
+        (charge.payment_intent.as_deref() == Some(payment_intent_id))
+            .then_some(charge.amount_refunded),
+    )
+}
+
+/// What Stripe said about one of orderpay's refund rows.
+pub struct RowAnswer<'a> {
+    pub row_id: &'a str,
+    pub refund: &'a Refund,
+}
+
+/// The charge that paid the order, to re-read.
+pub struct PayingCharge<'a> {
+    pub charge_id: &'a str,
+    pub payment_intent_id: &'a str,
+}
+
+/// Records, in one transaction under the order's lock, Stripe's answer for
+/// a refund row (if any) and the paying charge's refunded total, read from
+/// Stripe while the lock is held: two refunds or events of one order then
+/// read and write one after the other, so a slower handler can never write
+/// an older total over a newer one, and a refund row and the total it
+/// changes are seen together. If the charge cannot be read, nothing is
+/// recorded (the caller answers 503; a retry, a redelivery or the sweep
+/// comes back). Returns whether the order's total changed.
+pub async fn record(
+    db: &DbPool,
+    gateway: &StripeGateway,
+    order_id: &str,
+    answer: Option<RowAnswer<'_>>,
+    charge: Option<PayingCharge<'_>>,
+    source: &str,
+) -> ApiResult<bool> {
+    let mut conn = db.acquire().await?;
+    let mut tx = conn.begin().await?;
+    store::orders::lock(&mut tx, order_id).await?;
+    let total = match charge {
+        Some(c) => of_charge(gateway, c.charge_id, c.payment_intent_id).await?,
+        None => None,
+    };
+    if let Some(RowAnswer { row_id, refund }) = answer {
+        let status = refund.status.as_deref().unwrap_or(refunds::PENDING);
+        refunds::settle(
+            &mut tx,
+            row_id,
+            status,
+            Some(&refund.id),
+            refund.failure_reason.as_deref(),
+        )
+        .await?;
+    }
+    let changed = match total {
+        Some(total) => store::orders::set_refunded(&mut tx, order_id, total, source).await?,
+        None => false,
+    };
+    tx.commit().await?;
+    Ok(changed)
+}

@@ -187,6 +187,12 @@ async fn link(
     Ok(current)
 }
 
+/// Claims attempt `number` of the order at its amount (see `store::payments::claim`).
+async fn claim(db: &DbPool, order: &OrderRow, number: i64) -> ApiResult<(AttemptRow, bool)> {
+    let mut conn = db.acquire().await?;
+    Ok(store::payments::claim(&mut conn, &order.id, number, order.amount, &order.currency).await?)
+}
+
 /// Replaced attempts whose PaymentIntent was not last seen canceled or
 /// succeeded (their cancel at Stripe failed, or was never reported back):
 /// made unable to take money before another PaymentIntent is handed out, so
@@ -289,16 +295,7 @@ pub async fn ensure(
     // changed at Stripe, or its money refunded as a mismatch).
     let mut started = None;
     for _ in 0..3 {
-        let mut conn = db.acquire().await?;
-        let (attempt, claimed) = store::payments::claim(
-            &mut conn,
-            &order.id,
-            next_attempt,
-            order.amount,
-            &order.currency,
-        )
-        .await?;
-        drop(conn);
+        let (attempt, claimed) = claim(db, order, next_attempt).await?;
         let created = started.unwrap_or(claimed);
         let pi = payment_intent_for(
             db,
@@ -322,17 +319,7 @@ pub async fn ensure(
         // unable to take money: canceled at Stripe if it still could,
         // settled if it paid the order, refunded if it took money it cannot keep.
         next_attempt = attempt.attempt + 1;
-        let mut conn = db.acquire().await?;
-        let (_, claimed) = store::payments::claim(
-            &mut conn,
-            &order.id,
-            next_attempt,
-            order.amount,
-            &order.currency,
-        )
-        .await?;
-        drop(conn);
-        started = Some(claimed);
+        started = Some(claim(db, order, next_attempt).await?.1);
         let outcome = stray::apply(db, gateway, order, &pi, false, "api").await?;
         refuse_beside_in_flight(&outcome, &pi)?;
         let mut conn = db.acquire().await?;

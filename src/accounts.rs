@@ -13,7 +13,7 @@ use crate::auth::hash_pool::{HashError, HashPool, BUSY_RETRY_AFTER_SECS};
 use crate::config::Settings;
 use crate::db::{new_id, now_text, timestamp_text, DbPool};
 use crate::domain::account::{check_email, check_name, check_password, FieldProblem};
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::store::{self, users::UserRow};
 
 pub fn problem(p: FieldProblem) -> ApiError {

@@ -12,8 +12,9 @@ use crate::auth::hash_pool::{HashPool, HashPoolSettings};
 use crate::checkout::sweep;
 use crate::config::{self, Settings};
 use crate::db::{self, Db};
+use crate::housekeeping;
+use crate::http::{self, edge};
 use crate::stripe::gateway::StripeGateway;
-use crate::{catchers, edge, housekeeping, routes};
 
 pub fn build(figment: Figment) -> Rocket<Build> {
     rocket::custom(figment)
@@ -124,7 +125,7 @@ pub fn build(figment: Figment) -> Rocket<Build> {
                 ));
             })
         }))
-        .mount("/", routes::routes())
+        .mount("/", http::routes())
         .attach(edge::EdgeCheck)
-        .register("/", catchers::catchers())
+        .register("/", http::catchers())
 }

@@ -66,10 +66,10 @@ impl rocket_db_pools::Pool for DbPool {
 /// The database, for request guards that look credentials up.
 pub async fn from_request<'r>(
     req: &'r rocket::Request<'_>,
-) -> Result<&'r Db, crate::error::ApiError> {
+) -> Result<&'r Db, crate::http::error::ApiError> {
     match req.guard::<&Db>().await {
         rocket::outcome::Outcome::Success(db) => Ok(db),
-        _ => Err(crate::error::ApiError::unavailable(
+        _ => Err(crate::http::error::ApiError::unavailable(
             "database_unavailable",
             "the database is unavailable",
         )),

@@ -16,7 +16,7 @@ use crate::domain::money::parse_major;
 use crate::domain::order_number::is_order_number;
 use crate::domain::pricing::{price_order, CatalogEntry, LineRequest, PricedOrder};
 use crate::domain::{Currency, OrderStatus};
-use crate::input::AmountInput;
+use crate::http::input::AmountInput;
 use crate::store::{self, orders::NewOrder, products::ProductRow, users::UserRow};
 
 /// The demo data shipped with orderpay (`seeds/demo.json`), built in so
@@ -49,7 +49,7 @@ pub struct SeedProduct {
     pub name: String,
     #[serde(default)]
     pub description: String,
-    #[schemars(schema_with = "crate::openapi::formats::currency_code")]
+    #[schemars(schema_with = "crate::http::openapi::formats::currency_code")]
     pub currency: String,
     pub unit_amount: AmountInput,
     #[serde(default = "yes")]
@@ -126,7 +126,7 @@ fn invalid(origin: &str, entry: String, message: impl Into<String>) -> SeedError
 
 /// Parses a seed file's text; `origin` names it in errors.
 pub fn parse(origin: &str, text: &str) -> Result<SeedDocument, SeedError> {
-    crate::body::parse::<SeedDocument>(text)
+    crate::http::body::parse::<SeedDocument>(text)
         .map_err(|e| invalid(origin, "document".into(), e.message))
 }
 

@@ -10,7 +10,7 @@ use rocket::request::{self, FromRequest, Request};
 use serde_json::json;
 
 use super::{secret_digest, Scope};
-use crate::error::{ApiError, GuardFailure};
+use crate::http::error::{ApiError, GuardFailure};
 use crate::store;
 
 pub const HEADER: &str = "X-API-Key";

@@ -8,7 +8,7 @@ use rocket::request::{self, FromRequest, Request};
 use super::api_key::reject;
 use super::{random_secret, secret_digest};
 use crate::db::{new_id, now_text, timestamp_text};
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::store::{self, tokens::NewToken, users::UserRow, Conn};
 
 /// A user authenticated by a live access token.

@@ -7,7 +7,7 @@ use rocket::request::{self, FromRequest, Request};
 use super::api_key::{insufficient_scope, reject, ApiKeyCaller};
 use super::bearer::User;
 use super::Scope;
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 
 #[derive(Debug, Clone)]
 pub enum Caller {

@@ -11,7 +11,7 @@
 use crate::checkout::{not_payable, settle, stray, stripe_error};
 use crate::db::DbPool;
 use crate::domain::OrderStatus;
-use crate::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult};
 use crate::store::{self, orders::OrderRow};
 use crate::stripe::gateway::StripeGateway;
 use crate::stripe::types::PaymentIntentStatus;

@@ -6,7 +6,7 @@ use sha2::{Digest, Sha256};
 
 use crate::checkout::{intent, stripe_error};
 use crate::db::DbPool;
-use crate::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult};
 use crate::store::cards::{self, CardRow, NewCard};
 use crate::store::users::UserRow;
 use crate::stripe::gateway::StripeGateway;

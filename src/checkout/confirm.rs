@@ -3,7 +3,7 @@
 use crate::checkout::{is_payable, not_payable, settle, stripe_error};
 use crate::db::DbPool;
 use crate::domain::OrderStatus;
-use crate::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult};
 use crate::store::{self, orders::OrderRow};
 use crate::stripe::api::ConfirmParams;
 use crate::stripe::gateway::StripeGateway;

@@ -3,7 +3,7 @@
 use crate::checkout::line_items::{self, LineItem};
 use crate::checkout::{is_payable, not_payable, settle, stray, stripe_error};
 use crate::db::DbPool;
-use crate::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult};
 use crate::store::{self, orders::OrderRow, payments::AttemptRow, users::UserRow};
 use crate::stripe::api::{CustomerParams, PaymentIntentParams};
 use crate::stripe::gateway::StripeGateway;

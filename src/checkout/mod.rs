@@ -18,7 +18,7 @@ use rocket::http::Status;
 use serde_json::json;
 
 use crate::domain::OrderStatus;
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use crate::store::orders::OrderRow;
 use crate::stripe::StripeError;
 

@@ -13,8 +13,8 @@ use crate::checkout::{refunded_total, stripe_error};
 use crate::db::DbPool;
 use crate::domain::currency::Currency;
 use crate::domain::money::{format_major, parse_major};
-use crate::error::{ApiError, ApiResult};
-use crate::input::AmountInput;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::input::AmountInput;
 use crate::store::orders::OrderRow;
 use crate::store::refunds::{self, NewRefund, RefundRow, Refusal};
 use crate::stripe::api::RefundParams;
@@ -33,7 +33,7 @@ pub struct RefundRequest {
     // (OpenAPI 3.0 refuses it for a non-nullable field); nothing serializes this.
     #[serde(
         default,
-        deserialize_with = "crate::input::not_null",
+        deserialize_with = "crate::http::input::not_null",
         skip_serializing_if = "Option::is_none"
     )]
     #[schemars(with = "AmountInput")]
@@ -42,7 +42,7 @@ pub struct RefundRequest {
     /// together with `amount`.
     #[serde(
         default,
-        deserialize_with = "crate::input::not_null",
+        deserialize_with = "crate::http::input::not_null",
         skip_serializing_if = "Option::is_none"
     )]
     #[schemars(with = "bool")]

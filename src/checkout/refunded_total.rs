@@ -8,7 +8,7 @@ use sqlx::Connection;
 
 use crate::checkout::stripe_error;
 use crate::db::DbPool;
-use crate::error::ApiResult;
+use crate::http::error::ApiResult;
 use crate::store::{self, refunds};
 use crate::stripe::gateway::StripeGateway;
 use crate::stripe::types::Refund;

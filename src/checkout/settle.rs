@@ -4,7 +4,7 @@
 //! whatever order, an order is marked paid once.
 
 use crate::domain::OrderStatus;
-use crate::error::ApiResult;
+use crate::http::error::ApiResult;
 use crate::store::{self, orders::OrderRow, Conn};
 use crate::stripe::types::{PaymentIntent, PaymentIntentStatus};
 

@@ -10,7 +10,7 @@
 use crate::checkout::stripe_error;
 use crate::db::{new_id, DbPool};
 use crate::domain::OrderStatus;
-use crate::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult};
 use crate::store::{self, orders::OrderRow};
 use crate::stripe::api::RefundParams;
 use crate::stripe::gateway::StripeGateway;

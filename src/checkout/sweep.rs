@@ -10,7 +10,7 @@ use schemars::JsonSchema;
 
 use crate::checkout::{refund, stray, stripe_error};
 use crate::db::{timestamp_text, DbPool};
-use crate::error::ApiResult;
+use crate::http::error::ApiResult;
 use crate::store;
 use crate::stripe::gateway::StripeGateway;
 

@@ -8,7 +8,7 @@
 use crate::checkout::{refunded_total, stray, stripe_error};
 use crate::db::DbPool;
 use crate::domain::OrderStatus;
-use crate::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult};
 use crate::store::{self, orders::OrderRow, payments::AttemptRow, webhook_events::NewEvent, Conn};
 use crate::stripe::gateway::StripeGateway;
 use crate::stripe::types::{Event, PaymentIntent};

@@ -1,11 +1,11 @@
 //! The auth matrix: every mounted route (read from Rocket's route table, so a
 //! new route cannot slip past) is checked against what its declaration in
-//! `orderpay::routes::endpoints()` says it needs.
+//! `orderpay::http::routes::endpoints()` says it needs.
 
 use crate::db_test;
 use crate::helpers::{api_key, bearer, Reply, TestApp};
 use orderpay::auth::Scope;
-use orderpay::openapi::Access;
+use orderpay::http::openapi::Access;
 use rocket::http::{Header, Method, Status};
 use serde_json::json;
 
@@ -102,7 +102,7 @@ fn expect(reply: &Reply, status: Status, what: &str) {
 
 db_test!(every_route_enforces_its_declared_access, |app| {
     let f = fixtures(&app).await;
-    let declared = orderpay::routes::endpoints();
+    let declared = orderpay::http::routes::endpoints();
     let routes = app.routes.clone();
     assert!(routes.len() >= 15);
     for (method, template) in routes {

@@ -47,7 +47,7 @@ fn crate_modules(text: &str) -> Vec<String> {
 fn settings_and_secrets_import_no_use_case_client_or_route() {
     for file in ["src/config.rs", "src/secret.rs"] {
         let reached = crate_modules(&source(file));
-        for forbidden in ["checkout", "stripe", "routes"] {
+        for forbidden in ["checkout", "stripe", "http"] {
             assert!(
                 !reached.iter().any(|module| module == forbidden),
                 "{file} imports crate::{forbidden}: the config <-> stripe/checkout circle is back \

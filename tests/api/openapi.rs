@@ -92,7 +92,7 @@ db_test!(the_docs_page_is_self_contained_html, |app| {
 
 /// The document as the server builds it; it does not depend on the database.
 fn document() -> Value {
-    orderpay::openapi::document(&orderpay::routes::endpoints())
+    orderpay::http::openapi::document(&orderpay::http::routes::endpoints())
 }
 
 /// Every JSON object in `value`, with its path for failure messages.
@@ -203,7 +203,7 @@ fn request_rules_are_the_servers() {
         assert_eq!(properties["name"]["maxLength"], 100, "{request}");
         assert_eq!(
             properties["name"]["pattern"],
-            orderpay::openapi::formats::DISPLAY_NAME_PATTERN,
+            orderpay::http::openapi::formats::DISPLAY_NAME_PATTERN,
             "{request}"
         );
         assert_eq!(properties["email"]["format"], "email", "{request}");
@@ -217,7 +217,7 @@ fn request_rules_are_the_servers() {
     assert_eq!(amount_text["maxLength"], 40);
     assert_eq!(
         amount_text["pattern"],
-        orderpay::openapi::formats::AMOUNT_PATTERN
+        orderpay::http::openapi::formats::AMOUNT_PATTERN
     );
     assert_eq!(
         schemas["AmountInput"]["oneOf"][0]["$ref"],

@@ -10,9 +10,9 @@ use serde::Serialize;
 
 use crate::checkout::webhook;
 use crate::db::Db;
-use crate::error::{ApiError, ApiResult};
-use crate::openapi::{schema, Access, Body, Endpoint, HeaderParam};
-use crate::response::{Envelope, Success};
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::openapi::{schema, Access, Body, Endpoint, HeaderParam};
+use crate::http::response::{Envelope, Success};
 use crate::stripe::gateway::StripeGateway;
 
 /// The largest webhook body read, unless Rocket's `limits.stripe_webhook`

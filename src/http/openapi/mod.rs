@@ -15,7 +15,7 @@ use schemars::JsonSchema;
 use serde_json::{json, Map, Value};
 
 use crate::auth::Scope;
-use crate::response::ErrorEnvelope;
+use crate::http::response::ErrorEnvelope;
 
 pub type SchemaFn = fn(&mut SchemaGenerator) -> Schema;
 

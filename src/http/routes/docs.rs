@@ -6,7 +6,7 @@ use rocket::serde::json::Json;
 use rocket::Route;
 use serde_json::Value;
 
-use crate::openapi::{self, Access, Body, Endpoint};
+use crate::http::openapi::{self, Access, Body, Endpoint};
 
 #[rocket::get("/api/v1/openapi.json")]
 fn openapi_json() -> Json<Value> {

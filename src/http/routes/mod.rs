@@ -19,7 +19,7 @@ pub mod webhooks;
 
 use rocket::Route;
 
-use crate::openapi::Endpoint;
+use crate::http::openapi::Endpoint;
 
 pub fn routes() -> Vec<Route> {
     [

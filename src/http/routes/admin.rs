@@ -3,13 +3,13 @@ use rocket::{Route, State};
 
 use crate::auth::api_key::{Admin, Scoped};
 use crate::auth::Scope;
-use crate::body::OptionalJsonBody;
 use crate::checkout::sweep::{self, SweepReport};
 use crate::config::Settings;
 use crate::db::Db;
-use crate::error::{ApiError, ApiResult};
-use crate::openapi::{schema, Access, Body, Endpoint};
-use crate::response::{Envelope, Success};
+use crate::http::body::OptionalJsonBody;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::openapi::{schema, Access, Body, Endpoint};
+use crate::http::response::{Envelope, Success};
 use crate::seed::{self, SeedDocument, SeedError, SeedReport};
 use crate::stripe::gateway::StripeGateway;
 

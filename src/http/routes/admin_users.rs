@@ -9,14 +9,14 @@ use super::paging::{pagination, parse_limit, position_after, CURSOR_PARAM, LIMIT
 use crate::accounts::{self, Changes};
 use crate::auth::api_key::{Admin, Scoped};
 use crate::auth::Scope;
-use crate::body::JsonBody;
 use crate::db::Db;
-use crate::error::{ApiError, ApiResult};
-use crate::input::Id;
-use crate::openapi::{schema, Access, Body, Endpoint};
-use crate::response::{Envelope, ListEnvelope, Success};
+use crate::http::body::JsonBody;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::input::Id;
+use crate::http::openapi::{schema, Access, Body, Endpoint};
+use crate::http::response::{Envelope, ListEnvelope, Success};
+use crate::http::views::UserView;
 use crate::store;
-use crate::views::UserView;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -24,7 +24,7 @@ pub struct AdminUpdateUserRequest {
     #[serde(default)]
     #[schemars(
         length(min = 1, max = 100),
-        regex = "crate::openapi::formats::DISPLAY_NAME_PATTERN"
+        regex = "crate::http::openapi::formats::DISPLAY_NAME_PATTERN"
     )]
     pub name: Option<String>,
     #[serde(default)]

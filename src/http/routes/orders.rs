@@ -7,16 +7,16 @@ use serde::Deserialize;
 
 use super::paging::{pagination, parse_limit, position_after, CURSOR_PARAM, LIMIT_PARAM};
 use crate::auth::Caller;
-use crate::body::JsonBody;
 use crate::db::Db;
 use crate::domain::pricing::{price_order, CatalogEntry, FieldError, LineRequest};
 use crate::domain::{Currency, OrderStatus};
-use crate::error::{ApiError, ApiResult};
-use crate::input::{AmountInput, Id};
-use crate::openapi::{schema, Access, Body, Endpoint, QueryParam};
-use crate::response::{Envelope, ListEnvelope, Success};
+use crate::http::body::JsonBody;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::input::{AmountInput, Id};
+use crate::http::openapi::{schema, Access, Body, Endpoint, QueryParam};
+use crate::http::response::{Envelope, ListEnvelope, Success};
+use crate::http::views::{OrderView, RefundView};
 use crate::store::{self, orders::ListFilter, orders::NewOrder, Conn};
-use crate::views::{OrderView, RefundView};
 
 /// A new order. Customers send `items` (sku + quantity) and pay catalog
 /// prices; an admin creating a test order may send `line_items` instead, set
@@ -33,7 +33,7 @@ pub struct CreateOrderRequest {
     pub line_items: Option<Vec<OrderItemInput>>,
     /// Defaults to the products' currency; when given, every product must be priced in it.
     #[serde(default)]
-    #[schemars(schema_with = "crate::openapi::formats::nullable_currency_code")]
+    #[schemars(schema_with = "crate::http::openapi::formats::nullable_currency_code")]
     pub currency: Option<String>,
     /// Admin only: email of an existing customer who will own the order.
     #[serde(default)]

@@ -5,9 +5,9 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::db::Db;
-use crate::error::{ApiError, ApiResult};
-use crate::openapi::{schema, Access, Body, Endpoint};
-use crate::response::{Envelope, Success};
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::openapi::{schema, Access, Body, Endpoint};
+use crate::http::response::{Envelope, Success};
 
 #[derive(Serialize, JsonSchema)]
 pub struct Health {

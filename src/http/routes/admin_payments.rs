@@ -12,10 +12,10 @@ use super::paging::{pagination, parse_limit, position_after, CURSOR_PARAM, LIMIT
 use crate::auth::api_key::{Admin, Scoped};
 use crate::auth::Scope;
 use crate::db::Db;
-use crate::error::ApiResult;
-use crate::input::id_param;
-use crate::openapi::{schema, Access, Body, Endpoint, QueryParam};
-use crate::response::{ListEnvelope, Success};
+use crate::http::error::ApiResult;
+use crate::http::input::id_param;
+use crate::http::openapi::{schema, Access, Body, Endpoint, QueryParam};
+use crate::http::response::{ListEnvelope, Success};
 use crate::store::payments::MismatchRow;
 use crate::store::webhook_events::EventRow;
 use crate::store::{self};
@@ -28,10 +28,10 @@ pub struct WebhookEventView {
     pub kind: String,
     pub payment_intent_id: Option<String>,
     pub order_id: Option<String>,
-    #[schemars(schema_with = "crate::openapi::formats::date_time")]
+    #[schemars(schema_with = "crate::http::openapi::formats::date_time")]
     pub received_at: String,
     /// null while unprocessed (Stripe was unreachable): a redelivery retries it.
-    #[schemars(schema_with = "crate::openapi::formats::nullable_date_time")]
+    #[schemars(schema_with = "crate::http::openapi::formats::nullable_date_time")]
     pub processed_at: Option<String>,
     /// What handling it did: `paid`, `already_paid`, `duplicate`, `foreign`,
     /// `ignored`, `mismatch:<reason>`, `refund_applied`, ...
@@ -64,7 +64,7 @@ pub struct MismatchView {
     /// (a second PaymentIntent paid an order that was already paid).
     pub reason: String,
     pub detail: String,
-    #[schemars(schema_with = "crate::openapi::formats::date_time")]
+    #[schemars(schema_with = "crate::http::openapi::formats::date_time")]
     pub at: String,
     /// For money taken that cannot pay the order: `refunded` or `pending`
     /// (refunded automatically), `not_refunded` (automatic refunds are off:

@@ -9,8 +9,8 @@ use rocket::request::Request;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
-use crate::error::{ApiError, GuardFailure};
-use crate::input::{control_character_error, has_control_character};
+use crate::http::error::{ApiError, GuardFailure};
+use crate::http::input::{control_character_error, has_control_character};
 
 pub struct JsonBody<T>(pub T);
 

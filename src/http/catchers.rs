@@ -6,8 +6,8 @@ use rocket::http::{Header, Method, Status};
 use rocket::response::{self, Responder};
 use rocket::{Catcher, Request};
 
-use crate::edge::{original_method, path_matches, path_segments, take_refusal};
-use crate::error::{ApiError, GuardFailure};
+use crate::http::edge::{original_method, path_matches, path_segments, take_refusal};
+use crate::http::error::{ApiError, GuardFailure};
 
 /// An error with the `Allow` header a 405 must carry.
 pub struct CaughtError {

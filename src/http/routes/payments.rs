@@ -12,12 +12,12 @@ use crate::auth::Scope;
 use crate::db::{timestamp_text, Db};
 use crate::domain::money::parse_major;
 use crate::domain::Currency;
-use crate::error::{ApiError, ApiResult};
-use crate::input::id_param;
-use crate::openapi::{schema, Access, Body, Endpoint, QueryParam};
-use crate::response::{ListEnvelope, Success};
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::input::id_param;
+use crate::http::openapi::{schema, Access, Body, Endpoint, QueryParam};
+use crate::http::response::{ListEnvelope, Success};
+use crate::http::views::PaymentView;
 use crate::store::{self, payments::PaymentFilter};
-use crate::views::PaymentView;
 
 /// Stripe's PaymentIntent statuses, the values `status` filters on.
 const STATUSES: &[&str] = &[

@@ -105,7 +105,7 @@ pub fn path_param(name: &str) -> Value {
 
 /// A request header's schema, as its reader checks it.
 pub fn header(name: &str) -> Value {
-    if name.eq_ignore_ascii_case(crate::idempotency::HEADER) {
+    if name.eq_ignore_ascii_case(crate::http::idempotency::HEADER) {
         // `idempotency::RequestKey`: 1-255 visible ASCII characters.
         return json!({"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"});
     }

@@ -10,14 +10,14 @@ use serde::Deserialize;
 use crate::accounts::{self, AccountResult, Changes};
 use crate::auth::hash_pool::HashPool;
 use crate::auth::User;
-use crate::body::JsonBody;
 use crate::config::Settings;
 use crate::db::{now_text, Db};
-use crate::error::{ApiError, ApiResult};
-use crate::openapi::{schema, Access, Body, Endpoint};
-use crate::response::{Envelope, Success};
+use crate::http::body::JsonBody;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::openapi::{schema, Access, Body, Endpoint};
+use crate::http::response::{Envelope, Success};
+use crate::http::views::{AuthGrant, UserView};
 use crate::store;
-use crate::views::{AuthGrant, UserView};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -26,7 +26,7 @@ pub struct RegisterRequest {
     pub email: String,
     #[schemars(
         length(min = 1, max = 100),
-        regex = "crate::openapi::formats::DISPLAY_NAME_PATTERN"
+        regex = "crate::http::openapi::formats::DISPLAY_NAME_PATTERN"
     )]
     pub name: String,
     #[schemars(length(min = 8, max = 128))]
@@ -46,7 +46,7 @@ pub struct UpdateMeRequest {
     #[serde(default)]
     #[schemars(
         length(min = 1, max = 100),
-        regex = "crate::openapi::formats::DISPLAY_NAME_PATTERN"
+        regex = "crate::http::openapi::formats::DISPLAY_NAME_PATTERN"
     )]
     pub name: Option<String>,
     #[serde(default)]

@@ -5,7 +5,7 @@
 use rocket::request::{self, FromRequest, Outcome, Request};
 
 use crate::auth::api_key::reject;
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 
 pub const HEADER: &str = "Idempotency-Key";
 

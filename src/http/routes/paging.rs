@@ -1,9 +1,9 @@
 //! Keyset pagination: `limit` and an opaque `cursor` naming the last row seen.
 
-use crate::error::{ApiError, ApiResult};
-use crate::input::is_uuid;
-use crate::openapi::QueryParam;
-use crate::response::Pagination;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::input::is_uuid;
+use crate::http::openapi::QueryParam;
+use crate::http::response::Pagination;
 use crate::seed::is_valid_sku;
 
 pub const DEFAULT_LIMIT: i64 = 20;

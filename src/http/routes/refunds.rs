@@ -7,16 +7,16 @@ use rocket::{Route, State};
 use super::checkout::find_order;
 use crate::auth::api_key::{RefundsWrite, Scoped};
 use crate::auth::Scope;
-use crate::body::OptionalJsonBody;
 use crate::checkout::refund::{self, RefundRequest};
 use crate::db::Db;
-use crate::error::ApiResult;
-use crate::idempotency::{self, RequestKey};
-use crate::input::Id;
-use crate::openapi::{schema, Access, Body, Endpoint, HeaderParam};
-use crate::response::{Envelope, Success};
+use crate::http::body::OptionalJsonBody;
+use crate::http::error::ApiResult;
+use crate::http::idempotency::{self, RequestKey};
+use crate::http::input::Id;
+use crate::http::openapi::{schema, Access, Body, Endpoint, HeaderParam};
+use crate::http::response::{Envelope, Success};
+use crate::http::views::RefundView;
 use crate::stripe::gateway::StripeGateway;
-use crate::views::RefundView;
 
 /// Refunds all (empty body) or part of what the order's payment left
 /// unrefunded. 201 for a new refund; 200 when an earlier request with the

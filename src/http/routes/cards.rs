@@ -8,16 +8,16 @@ use serde::Deserialize;
 
 use super::paging::{pagination, parse_limit, position_after, CURSOR_PARAM, LIMIT_PARAM};
 use crate::auth::User;
-use crate::body::JsonBody;
 use crate::checkout::cards;
 use crate::db::Db;
-use crate::error::{ApiError, ApiResult};
-use crate::input::{payment_method_id, Id};
-use crate::openapi::{schema, Access, Body, Endpoint};
-use crate::response::{Envelope, ListEnvelope, Success};
+use crate::http::body::JsonBody;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::input::{payment_method_id, Id};
+use crate::http::openapi::{schema, Access, Body, Endpoint};
+use crate::http::response::{Envelope, ListEnvelope, Success};
+use crate::http::views::CardView;
 use crate::store;
 use crate::stripe::gateway::StripeGateway;
-use crate::views::CardView;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -15,8 +15,8 @@ use rocket::fairing::{Fairing, Info, Kind};
 use rocket::http::Method;
 use rocket::{Data, Request, Route};
 
-use crate::error::ApiError;
-use crate::input::{control_character_error, has_control_character, is_uuid};
+use crate::http::error::ApiError;
+use crate::http::input::{control_character_error, has_control_character, is_uuid};
 
 pub struct EdgeCheck;
 

@@ -8,7 +8,7 @@ use serde::de::{Deserializer, Error};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult};
 
 /// An amount in major units as the client sent it: a JSON string ("112.00")
 /// or a JSON number (112.00). The number's literal text is kept, so it never
@@ -196,7 +196,7 @@ mod tests {
     }
 
     fn amount(json: &str) -> Result<String, String> {
-        crate::body::parse::<Holder>(json)
+        crate::http::body::parse::<Holder>(json)
             .map(|h| h.amount.0)
             .map_err(|e| e.message)
     }

@@ -5,9 +5,9 @@ use schemars::JsonSchema;
 use serde_json::{json, Value};
 
 use crate::checkout::refund::RefundRequest;
-use crate::input::AmountInput;
-use crate::routes::orders::CreateOrderRequest;
-use crate::routes::users::UpdateMeRequest;
+use crate::http::input::AmountInput;
+use crate::http::routes::orders::CreateOrderRequest;
+use crate::http::routes::users::UpdateMeRequest;
 
 /// `schemas` is the document's `components.schemas`.
 pub fn cross_field_rules(schemas: &mut Value) {

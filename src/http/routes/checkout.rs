@@ -9,17 +9,17 @@ use serde::Deserialize;
 use super::orders::order_view;
 use crate::auth::api_key::{PaymentsCallback, Scoped};
 use crate::auth::{Caller, CheckoutCaller, Scope};
-use crate::body::{JsonBody, OptionalJsonBody};
 use crate::checkout::{cancel, confirm, intent, settle, stray, stripe_error};
 use crate::db::Db;
 use crate::domain::OrderStatus;
-use crate::error::{ApiError, ApiResult};
-use crate::input::{payment_method_id, Id};
-use crate::openapi::{schema, Access, Body, Endpoint};
-use crate::response::{Envelope, Success};
+use crate::http::body::{JsonBody, OptionalJsonBody};
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::input::{payment_method_id, Id};
+use crate::http::openapi::{schema, Access, Body, Endpoint};
+use crate::http::response::{Envelope, Success};
+use crate::http::views::{OrderView, PaymentIntentView};
 use crate::store::{self, orders::OrderRow, Conn};
 use crate::stripe::gateway::StripeGateway;
-use crate::views::{OrderView, PaymentIntentView};
 
 /// The order, if it exists and `owner` (when given) owns it: another
 /// customer's order is a 404, exactly like a missing one.

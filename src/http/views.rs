@@ -79,7 +79,7 @@ pub struct HistoryView {
     pub to: OrderStatus,
     /// What caused it: "api", "seed", "callback", "webhook:evt_...".
     pub source: String,
-    #[schemars(schema_with = "crate::openapi::formats::date_time")]
+    #[schemars(schema_with = "crate::http::openapi::formats::date_time")]
     pub at: String,
 }
 
@@ -94,7 +94,7 @@ pub struct CardView {
     pub last4: String,
     pub exp_month: i64,
     pub exp_year: i64,
-    #[schemars(schema_with = "crate::openapi::formats::date_time")]
+    #[schemars(schema_with = "crate::http::openapi::formats::date_time")]
     pub created_at: String,
 }
 
@@ -128,7 +128,7 @@ pub struct PaymentView {
     pub status: Option<String>,
     /// Refunded so far, when this is the payment that paid the order; "0" otherwise.
     pub amount_refunded: String,
-    #[schemars(schema_with = "crate::openapi::formats::date_time")]
+    #[schemars(schema_with = "crate::http::openapi::formats::date_time")]
     pub created_at: String,
 }
 
@@ -171,7 +171,7 @@ pub struct RefundView {
     pub reason: Option<String>,
     /// Stripe's error code when the refund failed.
     pub failure_code: Option<String>,
-    #[schemars(schema_with = "crate::openapi::formats::date_time")]
+    #[schemars(schema_with = "crate::http::openapi::formats::date_time")]
     pub created_at: String,
 }
 
@@ -205,9 +205,9 @@ pub struct OrderView {
     pub line_items: Vec<LineItemView>,
     pub customer_id: Option<String>,
     pub email: Option<String>,
-    #[schemars(schema_with = "crate::openapi::formats::date_time")]
+    #[schemars(schema_with = "crate::http::openapi::formats::date_time")]
     pub created_at: String,
-    #[schemars(schema_with = "crate::openapi::formats::date_time")]
+    #[schemars(schema_with = "crate::http::openapi::formats::date_time")]
     pub updated_at: String,
     /// Present in the single-order view only.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -271,9 +271,9 @@ pub struct UserView {
     pub name: String,
     /// Set by orderpay when the user first pays; never by the user.
     pub stripe_customer_id: Option<String>,
-    #[schemars(schema_with = "crate::openapi::formats::date_time")]
+    #[schemars(schema_with = "crate::http::openapi::formats::date_time")]
     pub created_at: String,
-    #[schemars(schema_with = "crate::openapi::formats::date_time")]
+    #[schemars(schema_with = "crate::http::openapi::formats::date_time")]
     pub updated_at: String,
 }
 
@@ -295,7 +295,7 @@ pub struct AuthGrant {
     pub access_token: String,
     /// Always "Bearer".
     pub token_type: &'static str,
-    #[schemars(schema_with = "crate::openapi::formats::date_time")]
+    #[schemars(schema_with = "crate::http::openapi::formats::date_time")]
     pub expires_at: String,
     pub user: UserView,
 }

@@ -5,11 +5,11 @@ use super::paging::{
     decode_cursor, pagination, parse_limit, CursorPart, CURSOR_PARAM, LIMIT_PARAM,
 };
 use crate::db::Db;
-use crate::error::ApiResult;
-use crate::openapi::{schema, Access, Body, Endpoint};
-use crate::response::{ListEnvelope, Success};
+use crate::http::error::ApiResult;
+use crate::http::openapi::{schema, Access, Body, Endpoint};
+use crate::http::response::{ListEnvelope, Success};
+use crate::http::views::ProductView;
 use crate::store;
-use crate::views::ProductView;
 
 /// The public catalog: what is for sale and at what price.
 #[rocket::get("/api/v1/shop/products?<limit>&<cursor>")]

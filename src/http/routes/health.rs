@@ -1,21 +1,12 @@
 use rocket::http::{Method, Status};
 use rocket::Route;
-use schemars::JsonSchema;
-use serde::Serialize;
 use serde_json::json;
 
 use crate::db::Db;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::openapi::{schema, Access, Body, Endpoint};
 use crate::http::response::{Envelope, Success};
-
-#[derive(Serialize, JsonSchema)]
-pub struct Health {
-    pub status: &'static str,
-    pub database: &'static str,
-    /// "sqlite" or "postgres".
-    pub backend: String,
-}
+use crate::http::views::Health;
 
 /// 200 while the database answers, 503 when it does not: load balancers and
 /// orchestrators take the instance out of rotation on the latter.

@@ -5,14 +5,13 @@ use rocket::data::{ByteUnit, Data};
 use rocket::http::{Method, Status};
 use rocket::request::{self, FromRequest, Request};
 use rocket::{Route, State};
-use schemars::JsonSchema;
-use serde::Serialize;
 
 use crate::checkout::webhook;
 use crate::db::Db;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::openapi::{schema, Access, Body, Endpoint, HeaderParam};
 use crate::http::response::{Envelope, Success};
+use crate::http::views::WebhookReceipt;
 use crate::stripe::gateway::StripeGateway;
 
 /// The largest webhook body read, unless Rocket's `limits.stripe_webhook`
@@ -55,14 +54,6 @@ fn too_large(limit: ByteUnit) -> ApiError {
         "payload_too_large",
         format!("the event is larger than {limit}"),
     )
-}
-
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct WebhookReceipt {
-    pub event: String,
-    /// What orderpay did: paid, processing, payment_failed, canceled,
-    /// refund_applied, duplicate, ignored, foreign, mismatch:<code>, ...
-    pub outcome: String,
 }
 
 #[rocket::post("/api/v1/webhooks/stripe", data = "<body>")]

@@ -1,6 +1,12 @@
 //! What the API returns: stored rows turned into the public resource shapes,
 //! with money as decimal strings in major units.
 
+mod admin;
+mod service;
+
+pub use admin::{MismatchView, WebhookEventView};
+pub use service::{Health, WebhookReceipt};
+
 use std::collections::HashMap;
 
 use schemars::JsonSchema;

@@ -1,0 +1,78 @@
+//! What operators look at when money and orders disagree: the webhook inbox
+//! and the recorded payment mismatches.
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use crate::store::payments::MismatchRow;
+use crate::store::webhook_events::EventRow;
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct WebhookEventView {
+    /// Stripe's event id (`evt_...`).
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub payment_intent_id: Option<String>,
+    pub order_id: Option<String>,
+    #[schemars(schema_with = "crate::http::openapi::formats::date_time")]
+    pub received_at: String,
+    /// null while unprocessed (Stripe was unreachable): a redelivery retries it.
+    #[schemars(schema_with = "crate::http::openapi::formats::nullable_date_time")]
+    pub processed_at: Option<String>,
+    /// What handling it did: `paid`, `already_paid`, `duplicate`, `foreign`,
+    /// `ignored`, `mismatch:<reason>`, `refund_applied`, ...
+    pub outcome: Option<String>,
+}
+
+impl From<EventRow> for WebhookEventView {
+    fn from(row: EventRow) -> Self {
+        WebhookEventView {
+            id: row.id,
+            kind: row.kind,
+            payment_intent_id: row.payment_intent_id,
+            order_id: row.order_id,
+            received_at: row.received_at,
+            processed_at: row.processed_at,
+            outcome: row.outcome,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct MismatchView {
+    pub id: String,
+    pub order_id: String,
+    pub payment_intent_id: String,
+    /// Who found it: `callback`, `webhook:evt_...`, `reconcile`, `api`.
+    pub source: String,
+    /// `amount_mismatch`, `currency_mismatch`, `metadata_mismatch`,
+    /// `order_not_payable` (money for a canceled order) or `duplicate_payment`
+    /// (a second PaymentIntent paid an order that was already paid).
+    pub reason: String,
+    pub detail: String,
+    #[schemars(schema_with = "crate::http::openapi::formats::date_time")]
+    pub at: String,
+    /// For money taken that cannot pay the order: `refunded` or `pending`
+    /// (refunded automatically), `not_refunded` (automatic refunds are off:
+    /// an operator decides), absent while the refund is still to be made.
+    pub refund_status: Option<String>,
+    /// The Stripe refund (`re_...`) that gave the money back, when known.
+    pub stripe_refund_id: Option<String>,
+}
+
+impl From<MismatchRow> for MismatchView {
+    fn from(row: MismatchRow) -> Self {
+        MismatchView {
+            id: row.id,
+            order_id: row.order_id,
+            payment_intent_id: row.payment_intent_id,
+            source: row.source,
+            reason: row.reason,
+            detail: row.detail,
+            at: row.at,
+            refund_status: row.refund_status,
+            stripe_refund_id: row.stripe_refund_id,
+        }
+    }
+}

@@ -8,6 +8,7 @@ use serde::de::{Deserializer, Error};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use crate::domain::Currency;
 use crate::http::error::{ApiError, ApiResult};
 
 /// An amount in major units as the client sent it: a JSON string ("112.00")
@@ -159,6 +160,17 @@ pub fn id_param<'a>(field: &str, raw: &'a str) -> ApiResult<&'a str> {
             "must be an id as this API returns them (a lowercase UUID)",
         ))
     }
+}
+
+/// A `currency` query parameter: any case, one Stripe knows.
+pub fn currency_param(raw: &str) -> ApiResult<Currency> {
+    Currency::parse(raw).ok_or_else(|| {
+        ApiError::invalid_field(
+            "unsupported_currency",
+            "currency",
+            format!("'{raw}' is not a known currency"),
+        )
+    })
 }
 
 #[cfg(test)]

@@ -101,3 +101,58 @@ fn domain_and_store_know_no_http() {
         }
     }
 }
+
+/// The route files (handlers), without the shared helpers `mod.rs`,
+/// `paging.rs` and `lookup.rs`.
+fn route_files() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/http/routes");
+    let mut files = Vec::new();
+    rust_files(&dir, &mut files);
+    files.retain(|file| {
+        let name = file.file_name().unwrap().to_str().unwrap();
+        !["mod.rs", "paging.rs", "lookup.rs"].contains(&name)
+    });
+    assert!(
+        files.len() > 5,
+        "no route files found under src/http/routes"
+    );
+    files
+}
+
+#[test]
+fn route_files_import_no_other_route_file() {
+    for file in route_files() {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let code: String = code_lines(&text).collect::<Vec<_>>().join("\n");
+        for prefix in ["super::", "crate::http::routes::", "routes::"] {
+            for (at, _) in code.match_indices(prefix) {
+                let name: String = code[at + prefix.len()..]
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                // `super::endpoints()` (the docs route) is the module's own list.
+                let shared = ["paging", "lookup", "endpoints", ""];
+                assert!(
+                    shared.contains(&name.as_str()),
+                    "{}: imports `{prefix}{name}`: what two route files share goes to \
+                     routes/lookup.rs (or views/, input.rs), not one route file",
+                    file.display()
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn response_shapes_live_in_views_not_in_route_files() {
+    for file in route_files() {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for line in code_lines(&text) {
+            assert!(
+                !(line.contains("derive(") && line.contains("Serialize")),
+                "{}: a response type is declared in a route file; views go to src/http/views/: {line}",
+                file.display()
+            );
+        }
+    }
+}

@@ -6,7 +6,7 @@ use rocket::{Route, State};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::orders::order_view;
+use super::lookup::{find_order, order_view};
 use crate::auth::api_key::{PaymentsCallback, Scoped};
 use crate::auth::{Caller, CheckoutCaller, Scope};
 use crate::checkout::{cancel, confirm, intent, settle, stray, stripe_error};
@@ -18,21 +18,8 @@ use crate::http::input::{payment_method_id, Id};
 use crate::http::openapi::{schema, Access, Body, Endpoint};
 use crate::http::response::{Envelope, Success};
 use crate::http::views::{OrderView, PaymentIntentView};
-use crate::store::{self, orders::OrderRow, Conn};
+use crate::store::{self, Conn};
 use crate::stripe::gateway::StripeGateway;
-
-/// The order, if it exists and `owner` (when given) owns it: another
-/// customer's order is a 404, exactly like a missing one.
-pub(crate) async fn find_order(
-    conn: &mut Conn,
-    id: &str,
-    owner: Option<&str>,
-) -> ApiResult<OrderRow> {
-    store::orders::get(conn, id)
-        .await?
-        .filter(|order| owner.is_none() || order.user_id.as_deref() == owner)
-        .ok_or_else(|| ApiError::not_found("order"))
-}
 
 async fn current_status(conn: &mut Conn, id: &str) -> ApiResult<OrderStatus> {
     let order = store::orders::get(conn, id)

@@ -9,6 +9,7 @@ pub mod cards;
 pub mod checkout;
 pub mod docs;
 pub mod health;
+pub mod lookup;
 pub mod orders;
 pub mod paging;
 pub mod payments;

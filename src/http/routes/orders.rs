@@ -5,6 +5,7 @@ use rocket::Route;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use super::lookup::order_view;
 use super::paging::{pagination, parse_limit, position_after, CURSOR_PARAM, LIMIT_PARAM};
 use crate::auth::Caller;
 use crate::db::Db;
@@ -12,10 +13,10 @@ use crate::domain::pricing::{price_order, CatalogEntry, FieldError, LineRequest}
 use crate::domain::{Currency, OrderStatus};
 use crate::http::body::JsonBody;
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::input::{AmountInput, Id};
+use crate::http::input::{currency_param, AmountInput, Id};
 use crate::http::openapi::{schema, Access, Body, Endpoint, QueryParam};
 use crate::http::response::{Envelope, ListEnvelope, Success};
-use crate::http::views::{OrderView, RefundView};
+use crate::http::views::OrderView;
 use crate::store::{self, orders::ListFilter, orders::NewOrder, Conn};
 
 /// A new order. Customers send `items` (sku + quantity) and pay catalog
@@ -69,19 +70,6 @@ pub async fn catalog_for(
         .filter_map(|row| row.catalog_entry())
         .map(|entry| (entry.sku.clone(), entry))
         .collect())
-}
-
-/// The single-order view, history included; `None` if there is no such order.
-pub async fn order_view(conn: &mut Conn, id: &str) -> ApiResult<Option<OrderView>> {
-    let Some(row) = store::orders::get(conn, id).await? else {
-        return Ok(None);
-    };
-    let items = store::orders::items(conn, std::slice::from_ref(&row.id)).await?;
-    let history = store::orders::history(conn, &row.id).await?;
-    let refunds = store::refunds::for_order(conn, &row.id).await?;
-    let mut view = OrderView::new(row, items, Some(history));
-    view.refunds = Some(refunds.into_iter().map(RefundView::from).collect());
-    Ok(Some(view))
 }
 
 /// The items list the request used, and its name for error paths.
@@ -191,17 +179,6 @@ async fn create_order(
     tx.commit().await?;
     let view = view.ok_or_else(|| ApiError::internal("created order vanished"))?;
     Ok(Success::created("order created", view))
-}
-
-/// A `currency` query parameter: any case, one Stripe knows.
-pub(crate) fn currency_param(raw: &str) -> ApiResult<Currency> {
-    Currency::parse(raw).ok_or_else(|| {
-        ApiError::invalid_field(
-            "unsupported_currency",
-            "currency",
-            format!("'{raw}' is not a known currency"),
-        )
-    })
 }
 
 #[rocket::get("/api/v1/shop/orders?<status>&<currency>&<limit>&<cursor>")]

@@ -5,7 +5,6 @@
 use rocket::http::Method;
 use rocket::Route;
 
-use super::orders::currency_param;
 use super::paging::{pagination, parse_limit, position_after, CURSOR_PARAM, LIMIT_PARAM};
 use crate::auth::api_key::{PaymentsRead, Scoped};
 use crate::auth::Scope;
@@ -13,7 +12,7 @@ use crate::db::{timestamp_text, Db};
 use crate::domain::money::parse_major;
 use crate::domain::Currency;
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::input::id_param;
+use crate::http::input::{currency_param, id_param};
 use crate::http::openapi::{schema, Access, Body, Endpoint, QueryParam};
 use crate::http::response::{ListEnvelope, Success};
 use crate::http::views::PaymentView;

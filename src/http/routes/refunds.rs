@@ -4,7 +4,7 @@
 use rocket::http::Method;
 use rocket::{Route, State};
 
-use super::checkout::find_order;
+use super::lookup::find_order;
 use crate::auth::api_key::{RefundsWrite, Scoped};
 use crate::auth::Scope;
 use crate::checkout::refund::{self, RefundRequest};

@@ -1,0 +1,28 @@
+//! Lookups more than one route file needs, kept here so that route files
+//! never import each other.
+
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::views::{OrderView, RefundView};
+use crate::store::{self, orders::OrderRow, Conn};
+
+/// The order, if it exists and `owner` (when given) owns it: another
+/// customer's order is a 404, exactly like a missing one.
+pub async fn find_order(conn: &mut Conn, id: &str, owner: Option<&str>) -> ApiResult<OrderRow> {
+    store::orders::get(conn, id)
+        .await?
+        .filter(|order| owner.is_none() || order.user_id.as_deref() == owner)
+        .ok_or_else(|| ApiError::not_found("order"))
+}
+
+/// The single-order view, history included; `None` if there is no such order.
+pub async fn order_view(conn: &mut Conn, id: &str) -> ApiResult<Option<OrderView>> {
+    let Some(row) = store::orders::get(conn, id).await? else {
+        return Ok(None);
+    };
+    let items = store::orders::items(conn, std::slice::from_ref(&row.id)).await?;
+    let history = store::orders::history(conn, &row.id).await?;
+    let refunds = store::refunds::for_order(conn, &row.id).await?;
+    let mut view = OrderView::new(row, items, Some(history));
+    view.refunds = Some(refunds.into_iter().map(RefundView::from).collect());
+    Ok(Some(view))
+}

@@ -2,6 +2,7 @@
 //! the two messages that mark it paid (the payment system's callback and
 //! Stripe's webhook), all converging on `settle`.
 
+pub mod callback;
 pub mod cancel;
 pub mod cards;
 pub mod confirm;

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::lookup::{find_order, order_view};
 use crate::auth::api_key::{PaymentsCallback, Scoped};
 use crate::auth::{Caller, CheckoutCaller, Scope};
-use crate::checkout::{cancel, confirm, intent, settle, stray, stripe_error};
+use crate::checkout::{callback, cancel, confirm, intent};
 use crate::db::Db;
 use crate::domain::OrderStatus;
 use crate::http::body::{JsonBody, OptionalJsonBody};
@@ -145,40 +145,9 @@ async fn payment_callback(
 ) -> ApiResult<Success<OrderView>> {
     let mut conn = db.acquire().await?;
     let order = find_order(&mut conn, id.0, None).await?;
-    let attempts = store::payments::for_order(&mut conn, &order.id).await?;
     drop(conn);
     let wanted = body.0.and_then(|b| b.payment_intent_id);
-    let pi_id = match &wanted {
-        Some(pi) => attempts
-            .iter()
-            .find_map(|a| a.payment_intent_id.clone().filter(|id| id == pi))
-            .ok_or_else(|| {
-                ApiError::conflict(
-                    "unknown_payment_intent",
-                    "this PaymentIntent was not created for this order",
-                )
-            })?,
-        None => attempts
-            .iter()
-            .rev()
-            .find_map(|a| a.payment_intent_id.clone())
-            .ok_or_else(|| {
-                ApiError::conflict("no_payment_intent", "this order has no PaymentIntent")
-            })?,
-    };
-    let pi = stripe
-        .client
-        .retrieve_payment_intent(&pi_id)
-        .await
-        .map_err(stripe_error)?;
-    let mut conn = db.acquire().await?;
-    let settled = settle::mark_paid(&mut conn, &order, &pi, "callback").await?;
-    drop(conn);
-    let is_latest = attempts.last().and_then(|a| a.payment_intent_id.as_deref()) == Some(&pi.id);
-    stray::contain(db, stripe, &order.id, &pi, is_latest, "callback").await?;
-    if let Err(mismatch) = settled {
-        return Err(ApiError::conflict(mismatch.code, mismatch.message));
-    }
+    callback::settle_callback(db, stripe, &order, wanted.as_deref()).await?;
     let mut conn = db.acquire().await?;
     let view = order_view(&mut conn, &order.id)
         .await?

@@ -1,0 +1,64 @@
+//! The payment system's callback: "this order is paid". orderpay does not
+//! take its word: it reads the PaymentIntent from Stripe and settles with
+//! what Stripe says, like the webhook does (`webhook.rs`); both converge on
+//! `settle::mark_paid`.
+
+use crate::checkout::{settle, stray, stripe_error};
+use crate::db::DbPool;
+use crate::http::error::{ApiError, ApiResult};
+use crate::store::{self, orders::OrderRow, payments::AttemptRow};
+use crate::stripe::gateway::StripeGateway;
+
+/// Settles `order` with the PaymentIntent the caller names (`wanted`), or
+/// with its latest one. Money that cannot pay the order (a PaymentIntent that
+/// is not the latest, or an order no longer payable) is contained by `stray`
+/// before a mismatch is answered as a 409.
+#[tracing::instrument(skip_all, fields(order_id = %order.id))]
+pub async fn settle_callback(
+    db: &DbPool,
+    gateway: &StripeGateway,
+    order: &OrderRow,
+    wanted: Option<&str>,
+) -> ApiResult<()> {
+    let mut conn = db.acquire().await?;
+    let attempts = store::payments::for_order(&mut conn, &order.id).await?;
+    drop(conn);
+    let pi_id = chosen_attempt(&attempts, wanted)?;
+    let pi = gateway
+        .client
+        .retrieve_payment_intent(&pi_id)
+        .await
+        .map_err(stripe_error)?;
+    let mut conn = db.acquire().await?;
+    let settled = settle::mark_paid(&mut conn, order, &pi, "callback").await?;
+    drop(conn);
+    let is_latest = attempts.last().and_then(|a| a.payment_intent_id.as_deref()) == Some(&pi.id);
+    stray::contain(db, gateway, &order.id, &pi, is_latest, "callback").await?;
+    if let Err(mismatch) = settled {
+        return Err(ApiError::conflict(mismatch.code, mismatch.message));
+    }
+    Ok(())
+}
+
+/// The PaymentIntent the callback is about: the one named, which must be one
+/// of the order's, or else the latest.
+fn chosen_attempt(attempts: &[AttemptRow], wanted: Option<&str>) -> ApiResult<String> {
+    match wanted {
+        Some(pi) => attempts
+            .iter()
+            .find_map(|a| a.payment_intent_id.clone().filter(|id| id == pi))
+            .ok_or_else(|| {
+                ApiError::conflict(
+                    "unknown_payment_intent",
+                    "this PaymentIntent was not created for this order",
+                )
+            }),
+        None => attempts
+            .iter()
+            .rev()
+            .find_map(|a| a.payment_intent_id.clone())
+            .ok_or_else(|| {
+                ApiError::conflict("no_payment_intent", "this order has no PaymentIntent")
+            }),
+    }
+}

@@ -65,6 +65,10 @@ struct Seen {
     attempts: Vec<String>,
     mismatches: Vec<String>,
     pis: Vec<Value>,
+    /// orderpay's latest attempt has no PaymentIntent yet: it replaced the
+    /// last one (canceled at Stripe because it could no longer pay the
+    /// order) and waits for the customer to ask again.
+    awaiting_new_attempt: bool,
 }
 
 impl Seen {
@@ -138,6 +142,15 @@ async fn see(world: &World, order: OrderRef) -> Seen {
                 .collect()
         })
     };
+    let latest_attempt: Option<(String,)> = sqlx::query_as(
+        "SELECT COALESCE(payment_intent_id, '') FROM payment_attempts WHERE order_id = $1 \
+         ORDER BY attempt DESC LIMIT 1",
+    )
+    .bind(&order.id)
+    .fetch_optional(app.pool())
+    .await
+    .expect("latest attempt");
+    let awaiting_new_attempt = latest_attempt.is_some_and(|(pi,)| pi.is_empty());
     let (paid_pi,): (String,) =
         sqlx::query_as("SELECT COALESCE(paid_payment_intent_id, '') FROM orders WHERE id = $1")
             .bind(&order.id)
@@ -152,6 +165,7 @@ async fn see(world: &World, order: OrderRef) -> Seen {
         attempts: ids(&payments.body),
         mismatches: ids(&mismatches.body),
         pis: stripe::payment_intents(app, &order.id),
+        awaiting_new_attempt,
         order,
     }
 }
@@ -325,7 +339,11 @@ fn status_follows_stripe(world: &World, seen: &Seen, say: &mut impl FnMut(u8, St
             },
         }
     };
-    if !implied.contains(&status) {
+    // A replaced PaymentIntent is no longer the order's: its order stays
+    // payable until the customer asks for the next one.
+    let payable_again =
+        seen.awaiting_new_attempt && matches!(status, "pending_payment" | "payment_failed");
+    if !implied.contains(&status) && !payable_again {
         let latest = seen
             .pis
             .last()

@@ -1,12 +1,15 @@
 //! Canceling an unpaid order so that none of its PaymentIntents can take
 //! money once the cancel has answered.
 //!
-//! The order is moved to canceled first, under its lock, and only then are
-//! its attempts collected and canceled at Stripe. A payment-intent request
-//! racing it links its new PaymentIntent under the same lock after talking to
-//! Stripe: either it linked first (and this cancel sees and cancels it) or it
-//! sees the order canceled (and cancels its own PaymentIntent). Money a
-//! customer manages to pay in between is refunded automatically (`stray`).
+//! Three steps: every PaymentIntent orderpay knows of is canceled at Stripe
+//! while the order is untouched (one found processing or paid refuses the
+//! cancel; a Stripe outage changes nothing); then the order moves to canceled
+//! under its lock; then its attempts are collected again and whatever was
+//! linked in between is canceled too. A payment-intent request racing it
+//! links its new PaymentIntent under the same lock after talking to Stripe:
+//! either it linked first (and the last step cancels it) or it sees the order
+//! canceled (and cancels its own PaymentIntent). Money a customer manages to
+//! pay in between is refunded automatically (`stray`).
 
 use crate::checkout::{not_payable, settle, stray, stripe_error};
 use crate::db::DbPool;

@@ -42,9 +42,7 @@ pub struct SeedProduct {
     pub sku: String,
     #[schemars(
         length(min = 1, max = 200),
-        regex(
-            pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
-        )
+        regex = "crate::http::openapi::formats::DISPLAY_NAME_PATTERN"
     )]
     pub name: String,
     #[serde(default)]

@@ -224,8 +224,8 @@ async fn retire_replaced(
             .retrieve_payment_intent(pi_id)
             .await
             .map_err(stripe_error)?;
-        let outcome = stray::apply(db, gateway, order, &pi, false, "api").await?;
-        refuse_beside_in_flight(&outcome, &pi)?;
+        let applied = stray::apply(db, gateway, order, &pi, false, "api").await?;
+        refuse_beside_in_flight(applied.contained, &pi)?;
         looked = true;
     }
     Ok(looked)
@@ -233,10 +233,8 @@ async fn retire_replaced(
 
 /// A replaced PaymentIntent that is `processing` cannot be canceled and may
 /// still pay the order: no other is handed out beside it until it settles.
-fn refuse_beside_in_flight(outcome: &str, pi: &PaymentIntent) -> ApiResult<()> {
-    if pi.status == PaymentIntentStatus::Processing
-        || outcome.ends_with(stray::Contained::InFlight.as_str())
-    {
+fn refuse_beside_in_flight(contained: stray::Contained, pi: &PaymentIntent) -> ApiResult<()> {
+    if pi.status == PaymentIntentStatus::Processing || contained == stray::Contained::InFlight {
         return Err(ApiError::conflict(
             "payment_in_progress",
             format!(
@@ -320,8 +318,8 @@ pub async fn ensure(
         // settled if it paid the order, refunded if it took money it cannot keep.
         next_attempt = attempt.attempt + 1;
         started = Some(claim(db, order, next_attempt).await?.1);
-        let outcome = stray::apply(db, gateway, order, &pi, false, "api").await?;
-        refuse_beside_in_flight(&outcome, &pi)?;
+        let applied = stray::apply(db, gateway, order, &pi, false, "api").await?;
+        refuse_beside_in_flight(applied.contained, &pi)?;
         let mut conn = db.acquire().await?;
         let current = store::orders::get(&mut conn, &order.id)
             .await?

@@ -211,6 +211,12 @@ async fn refund(
             .await?;
         return Ok(Contained::Left);
     }
+    // Every redelivered event and every sweep that sees this PaymentIntent
+    // comes here: once its refund is made (or pending at Stripe, which the
+    // sweep reads by id), Stripe is not asked again.
+    if store::payments::stray_refund_made(&mut conn, &order.id, &pi.id).await? {
+        return Ok(Contained::Refunded);
+    }
     drop(conn);
     let key = IdempotencyKey::new(format!("orderpay:stray-refund:{}:{}", pi.id, new_id()))
         .map_err(ApiError::internal)?;
@@ -310,9 +316,26 @@ pub async fn find_lost(
     Ok(None)
 }
 
+/// What `apply` did: settle's outcome and what containing `pi` took.
+pub struct Applied {
+    pub outcome: String,
+    pub contained: Contained,
+}
+
+impl Applied {
+    /// For the webhook inbox and the sweep's report: `paid`,
+    /// `mismatch:order_not_payable:stray_refunded`, ...
+    pub fn describe(self) -> String {
+        match self.contained {
+            Contained::Nothing => self.outcome,
+            contained => format!("{}:{}", self.outcome, contained.as_str()),
+        }
+    }
+}
+
 /// Brings the order in line with `pi` (settle), then contains `pi`: the
 /// whole answer to "what does this PaymentIntent mean for its order", shared
-/// by the webhook, the sweep and cancel. Returns the outcome for the inbox.
+/// by the webhook, the sweep, cancel and new attempts.
 #[tracing::instrument(skip_all, fields(order_id = %order.id, payment_intent_id = %pi.id, is_latest = is_latest, source = %source))]
 pub async fn apply(
     db: &DbPool,
@@ -321,15 +344,11 @@ pub async fn apply(
     pi: &PaymentIntent,
     is_latest: bool,
     source: &str,
-) -> ApiResult<String> {
+) -> ApiResult<Applied> {
     let mut conn = db.acquire().await?;
     let outcome =
         crate::checkout::settle::reconcile(&mut conn, order, pi, is_latest, source).await?;
     drop(conn);
-    Ok(
-        match contain(db, gateway, &order.id, pi, is_latest, source).await? {
-            Contained::Nothing => outcome,
-            contained => format!("{outcome}:{}", contained.as_str()),
-        },
-    )
+    let contained = contain(db, gateway, &order.id, pi, is_latest, source).await?;
+    Ok(Applied { outcome, contained })
 }

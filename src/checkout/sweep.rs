@@ -161,7 +161,9 @@ async fn apply(
         .map(|a| a.attempt);
     drop(conn);
     let is_latest = latest == Some(attempt.attempt);
-    stray::apply(db, gateway, &order, pi, is_latest, SOURCE).await
+    Ok(stray::apply(db, gateway, &order, pi, is_latest, SOURCE)
+        .await?
+        .describe())
 }
 
 /// Attempts whose create call had no known outcome: Stripe may have made a

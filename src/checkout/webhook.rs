@@ -239,7 +239,9 @@ async fn reconcile(
     let Some((pi, order, is_latest)) = current(db, gateway, pi_id, attempt, snapshot).await? else {
         return Ok("foreign".into());
     };
-    stray::apply(db, gateway, &order, &pi, is_latest, source).await
+    Ok(stray::apply(db, gateway, &order, &pi, is_latest, source)
+        .await?
+        .describe())
 }
 
 /// A refund only applies to a paid order: if its payment has not been

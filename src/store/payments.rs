@@ -319,6 +319,24 @@ pub async fn record_stray_refund(
     Ok(false)
 }
 
+/// Whether the automatic refund of `payment_intent_id`'s money is made
+/// (`refunded`) or on its way (`pending` at Stripe).
+pub async fn stray_refund_made(
+    conn: &mut Conn,
+    order_id: &str,
+    payment_intent_id: &str,
+) -> sqlx::Result<bool> {
+    let (made,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM payment_mismatches WHERE order_id = $1 AND payment_intent_id = $2 \
+           AND refund_status IN ('refunded', 'pending')",
+    )
+    .bind(order_id)
+    .bind(payment_intent_id)
+    .fetch_one(conn)
+    .await?;
+    Ok(made > 0)
+}
+
 /// A stray payment's refund failed at Stripe: it is to be made again.
 pub async fn forget_stray_refund(
     conn: &mut Conn,

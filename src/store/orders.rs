@@ -347,6 +347,17 @@ pub struct ListFilter {
 /// Newest first, keyset-paginated on (created_at, id): stable while orders are
 /// being added, unlike OFFSET. Fetches one extra row to know if more exist.
 pub async fn list(conn: &mut Conn, filter: &ListFilter) -> sqlx::Result<(Vec<OrderRow>, bool)> {
+    let (sql, binds) = list_query(filter);
+    super::fetch_page(conn, &sql, &binds, filter.limit).await
+}
+
+/// The statement `list` runs and its binds (all text, in order); public so
+/// the benchmark can show the plan of exactly this text. The keyset position
+/// is a row-value comparison: both backends turn it into one index range
+/// on (created_at, id), where the spelled-out `created_at < $1 OR
+/// (created_at = $1 AND id < $2)` is only a filter on PostgreSQL, so a deep
+/// page read every row before it.
+pub fn list_query(filter: &ListFilter) -> (String, Vec<String>) {
     let mut conditions = Vec::new();
     let mut binds: Vec<String> = Vec::new();
     let next = |value: String, binds: &mut Vec<String>| {
@@ -368,9 +379,7 @@ pub async fn list(conn: &mut Conn, filter: &ListFilter) -> sqlx::Result<(Vec<Ord
     if let Some((created_at, id)) = &filter.after {
         let c = next(created_at.clone(), &mut binds);
         let i = next(id.clone(), &mut binds);
-        conditions.push(format!(
-            "(created_at < {c} OR (created_at = {c} AND id < {i}))"
-        ));
+        conditions.push(format!("(created_at, id) < ({c}, {i})"));
     }
     let filter_sql = if conditions.is_empty() {
         String::new()
@@ -381,7 +390,7 @@ pub async fn list(conn: &mut Conn, filter: &ListFilter) -> sqlx::Result<(Vec<Ord
         "SELECT {COLUMNS} FROM orders {filter_sql} ORDER BY created_at DESC, id DESC LIMIT {}",
         filter.limit + 1
     );
-    super::fetch_page(conn, &sql, &binds, filter.limit).await
+    (sql, binds)
 }
 
 pub async fn count(conn: &mut Conn) -> sqlx::Result<i64> {

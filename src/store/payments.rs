@@ -412,6 +412,13 @@ pub async fn list(
     conn: &mut Conn,
     filter: &PaymentFilter,
 ) -> sqlx::Result<(Vec<PaymentRow>, bool)> {
+    let (sql, binds) = list_query(filter);
+    super::fetch_page(conn, &sql, &binds, filter.limit).await
+}
+
+/// The statement `list` runs and its binds, in order (see
+/// `orders::list_query` for why the position is a row-value comparison).
+pub fn list_query(filter: &PaymentFilter) -> (String, Vec<String>) {
     let mut conditions = vec!["a.payment_intent_id IS NOT NULL".to_string()];
     let mut binds: Vec<String> = Vec::new();
     let mut next = |value: String| {
@@ -448,9 +455,7 @@ pub async fn list(
     if let Some((created_at, id)) = &filter.after {
         let c = next(created_at.clone());
         let i = next(id.clone());
-        conditions.push(format!(
-            "(a.created_at < {c} OR (a.created_at = {c} AND a.id < {i}))"
-        ));
+        conditions.push(format!("(a.created_at, a.id) < ({c}, {i})"));
     }
     let sql = format!(
         "SELECT a.id, a.payment_intent_id, a.order_id, o.number AS order_number, a.amount, \
@@ -461,7 +466,7 @@ pub async fn list(
         conditions.join(" AND "),
         filter.limit + 1
     );
-    super::fetch_page(conn, &sql, &binds, filter.limit).await
+    (sql, binds)
 }
 
 /// A recorded mismatch: a PaymentIntent that could not pay its order.
@@ -499,7 +504,7 @@ pub async fn mismatches(
     }
     if let Some((at, id)) = after {
         let (a, i) = (next(at), next(id));
-        conditions.push(format!("(at < {a} OR (at = {a} AND id < {i}))"));
+        conditions.push(format!("(at, id) < ({a}, {i})"));
     }
     let sql = format!(
         "SELECT id, order_id, payment_intent_id, source, reason, detail, at, refund_status, stripe_refund_id \

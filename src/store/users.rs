@@ -61,7 +61,7 @@ pub async fn list(
 ) -> sqlx::Result<(Vec<UserRow>, bool)> {
     let (filter, binds) = match after {
         Some((created_at, id)) => (
-            "WHERE created_at > $1 OR (created_at = $1 AND id > $2)",
+            "WHERE (created_at, id) > ($1, $2)",
             vec![created_at.to_string(), id.to_string()],
         ),
         None => ("", vec![]),

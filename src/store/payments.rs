@@ -159,23 +159,48 @@ pub async fn next_confirmation(conn: &mut Conn, attempt_id: &str) -> sqlx::Resul
 /// not here), and any other that was not last seen final (a replaced or
 /// canceled order's PaymentIntent that must be canceled, or refunded if it
 /// took money). Least recently checked first.
+///
+/// Each source is read through its own partial index (see the migration
+/// `listing_indexes`), in the visiting order and at most `limit` rows, and
+/// the union is ordered again: the same rows as one join of all attempts
+/// with all orders, without visiting settled ones. The status lists are
+/// literals because a partial index is only used by a query that repeats
+/// its condition.
 pub async fn unsettled(conn: &mut Conn, limit: i64) -> sqlx::Result<Vec<AttemptRow>> {
-    let columns = prefixed_columns();
-    sqlx::query_as(&format!(
-        "SELECT {columns} FROM payment_attempts a JOIN orders o ON o.id = a.order_id \
-         WHERE a.payment_intent_id IS NOT NULL \
-           AND (o.status IN ($1, $2, $3) OR COALESCE(a.status, '') NOT IN ($4, $5)) \
-         ORDER BY COALESCE(a.checked_at, ''), a.created_at, a.id LIMIT $6"
-    ))
-    .bind("pending_payment")
-    .bind("processing")
-    .bind("payment_failed")
-    .bind(FINAL_STATUSES[0])
-    .bind(FINAL_STATUSES[1])
-    .bind(limit)
-    .fetch_all(conn)
-    .await
+    sqlx::query_as(&unsettled_query())
+        .bind(limit)
+        .fetch_all(conn)
+        .await
 }
+
+/// The statement `unsettled` runs (its one bind is the limit); public so the
+/// benchmark can show its plan.
+pub fn unsettled_query() -> String {
+    let columns = prefixed_columns();
+    let visit_order = "COALESCE(a.checked_at, ''), a.created_at, a.id";
+    format!(
+        "SELECT {COLUMNS} FROM ( \
+             SELECT * FROM ( \
+                 SELECT {columns}, COALESCE(a.checked_at, '') AS check_key FROM payment_attempts a \
+                 WHERE {STILL_CHANGING} ORDER BY {visit_order} LIMIT $1) changing \
+             UNION \
+             SELECT * FROM ( \
+                 SELECT {columns}, COALESCE(a.checked_at, '') AS check_key \
+                 FROM orders o JOIN payment_attempts a ON a.order_id = o.id \
+                 WHERE {ORDER_PAYABLE} AND a.payment_intent_id IS NOT NULL \
+                 ORDER BY {visit_order} LIMIT $1) payable \
+         ) due ORDER BY check_key, created_at, id LIMIT $1"
+    )
+}
+
+/// An attempt whose PaymentIntent was not last seen in a final status
+/// (`FINAL_STATUSES`): the condition of the `payment_attempts_unsettled` index.
+const STILL_CHANGING: &str = "a.payment_intent_id IS NOT NULL \
+     AND COALESCE(a.status, '') NOT IN ('succeeded', 'canceled')";
+
+/// An order that can still be paid (`OrderStatus::is_payable`): the
+/// condition of the `orders_payable` index.
+const ORDER_PAYABLE: &str = "o.status IN ('pending_payment', 'processing', 'payment_failed')";
 
 fn prefixed_columns() -> String {
     COLUMNS
@@ -355,18 +380,19 @@ pub async fn forget_stray_refund(
 }
 
 /// Mismatches of taken money whose automatic refund has not been made (or is
-/// still pending at Stripe), oldest first.
+/// still pending at Stripe), oldest first. The reasons are written out (the
+/// `payment_mismatches_unrefunded` index repeats them) rather than bound.
 pub async fn unrefunded(conn: &mut Conn, limit: i64) -> sqlx::Result<Vec<UnrefundedMismatch>> {
+    let reasons = STRAY_MONEY_REASONS
+        .iter()
+        .map(|reason| format!("'{reason}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
     sqlx::query_as(&format!(
         "SELECT DISTINCT order_id, payment_intent_id, refund_status, stripe_refund_id FROM payment_mismatches \
-         WHERE reason IN ({}) AND (refund_status IS NULL OR refund_status = 'pending') \
-         ORDER BY order_id, payment_intent_id LIMIT $5",
-        super::placeholders(1, 4)
+         WHERE reason IN ({reasons}) AND (refund_status IS NULL OR refund_status = 'pending') \
+         ORDER BY order_id, payment_intent_id LIMIT $1"
     ))
-    .bind(STRAY_MONEY_REASONS[0])
-    .bind(STRAY_MONEY_REASONS[1])
-    .bind(STRAY_MONEY_REASONS[2])
-    .bind(STRAY_MONEY_REASONS[3])
     .bind(limit)
     .fetch_all(conn)
     .await

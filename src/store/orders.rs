@@ -217,25 +217,35 @@ pub async fn lock(conn: &mut Conn, order_id: &str) -> sqlx::Result<bool> {
 }
 
 /// Moves the order to paid, remembering which PaymentIntent paid it (what a
-/// refund is later made against), in one transaction.
+/// refund is later made against): status and PaymentIntent in one
+/// conditional UPDATE, committed with its history entry.
 pub async fn set_paid(
     conn: &mut Conn,
     order_id: &str,
     payment_intent_id: &str,
     source: &str,
 ) -> sqlx::Result<bool> {
-    let mut tx = conn.begin().await?;
     // Only a payable order: a late payment message for a refunded one
     // changes nothing (a refund state reaches paid only through `set_refunded`).
     let payable = OrderStatus::paid_from_payment();
-    if !transition_from(&mut tx, order_id, &payable, OrderStatus::Paid, source).await? {
+    let sql = format!(
+        "UPDATE orders SET status = $1, paid_payment_intent_id = $2, updated_at = $3 \
+         WHERE id = $4 AND status IN ({})",
+        placeholders(5, payable.len())
+    );
+    let mut update = sqlx::query(&sql)
+        .bind(OrderStatus::Paid.as_str())
+        .bind(payment_intent_id)
+        .bind(now_text())
+        .bind(order_id);
+    for from in &payable {
+        update = update.bind(from.as_str());
+    }
+    let mut tx = conn.begin().await?;
+    if update.execute(&mut *tx).await?.rows_affected() != 1 {
         return Ok(false);
     }
-    sqlx::query("UPDATE orders SET paid_payment_intent_id = $1 WHERE id = $2")
-        .bind(payment_intent_id)
-        .bind(order_id)
-        .execute(&mut *tx)
-        .await?;
+    append_history(&mut tx, order_id, OrderStatus::Paid, source).await?;
     tx.commit().await?;
     Ok(true)
 }

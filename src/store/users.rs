@@ -16,6 +16,15 @@ pub struct UserRow {
 
 const COLUMNS: &str = "id, email, name, password_hash, stripe_customer_id, created_at, updated_at";
 
+/// `COLUMNS` of the table named `alias` in a join.
+pub fn columns_of(alias: &str) -> String {
+    COLUMNS
+        .split(", ")
+        .map(|c| format!("{alias}.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Emails are compared lowercased; callers pass them as typed.
 pub fn normalize_email(email: &str) -> String {
     email.trim().to_lowercase()

@@ -144,6 +144,7 @@ db_test!(
         );
 
         let delivered = app.sim.webhooks.release(ReleaseOrder::Reverse).await;
+        app.applied().await;
         assert!(
             delivered.iter().all(|d| d.status == Some(200)),
             "{delivered:?}"

@@ -2,8 +2,9 @@
 //! on the real server over HTTP: SQLite always, PostgreSQL too when
 //! ORDERPAY_BENCH_POSTGRES_URL names a server (e.g.
 //! postgres://postgres@127.0.0.1:5432). Run with `cargo bench`; nothing here
-//! asserts a speed. Parts, in order (ORDERPAY_BENCH_ONLY=intake,listing runs
-//! only those):
+//! asserts a speed (`cargo bench --bench checkout` skips the unit tests'
+//! listing). Parts, in order (ORDERPAY_BENCH_ONLY=intake,listing runs only
+//! those; ORDERPAY_BENCH_SKIP_SQLITE=1 runs PostgreSQL alone):
 //!
 //! - `basics`: a login flood, then products, orders, confirm, inbox (`basics.rs`);
 //! - `intake`: the limit probes beside orderpay's webhook intake, and the
@@ -106,8 +107,11 @@ fn main() {
     let parts = wanted();
     println!("orderpay bench: {} ({})", parts.join(", "), machine());
     rocket::execute(async {
-        let sqlite = Backend::Sqlite(tempfile::tempdir().expect("temp dir"));
-        run(&sqlite, &parts).await;
+        // ORDERPAY_BENCH_SKIP_SQLITE=1: PostgreSQL only.
+        if std::env::var("ORDERPAY_BENCH_SKIP_SQLITE").map_or(true, |v| v != "1") {
+            let sqlite = Backend::Sqlite(tempfile::tempdir().expect("temp dir"));
+            run(&sqlite, &parts).await;
+        }
         if let Ok(server) = std::env::var("ORDERPAY_BENCH_POSTGRES_URL") {
             let postgres = Backend::Postgres(server.trim_end_matches('/').to_string());
             run(&postgres, &parts).await;

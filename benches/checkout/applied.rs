@@ -1,11 +1,15 @@
 //! Time to applied: from delivering a signed `payment_intent.succeeded` for
 //! a real PaymentIntent (confirmed at the simulator, which delivers nothing
-//! itself) to its order reading `paid` in the database. While orderpay
-//! applies events inside the request this is about the response time; once
-//! they are applied behind an inbox, it is how far behind the workers are.
+//! itself) to its order reading `paid` in the database. Events are sent one
+//! every 10 ms from the start of the intake flood, without waiting for the
+//! previous one to be applied; a poller notes when each order is paid. With
+//! events applied behind an inbox, this is how far behind the workers are.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use rocket::futures::future::join;
 use sqlx::AnyPool;
 
 use super::children::SIM_SECRET_KEY;
@@ -14,8 +18,9 @@ use super::harness::Stats;
 use super::shop::Shop;
 
 const ORDERS: usize = 100;
-/// Between deliveries: spread over the intake run, one at a time.
 const PAUSE: Duration = Duration::from_millis(10);
+/// Waited for at most; orders not paid by then count as this late.
+const GIVE_UP: Duration = Duration::from_secs(600);
 
 pub struct Pending {
     order_id: String,
@@ -38,34 +43,78 @@ pub async fn prepare(pool: &AnyPool, base: &str, stripe_base: &str) -> Vec<Pendi
     pending
 }
 
-async fn is_paid(pool: &AnyPool, order_id: &str) -> bool {
-    let (status,): (String,) = sqlx::query_as("SELECT status FROM orders WHERE id = $1")
-        .bind(order_id)
-        .fetch_one(pool)
+/// The ids among `ids` whose order is paid.
+async fn paid_among(pool: &AnyPool, ids: &[String]) -> Vec<String> {
+    let sql = format!(
+        "SELECT id FROM orders WHERE status = 'paid' AND id IN ({})",
+        orderpay::store::placeholders(1, ids.len())
+    );
+    let mut query = sqlx::query_as::<_, (String,)>(&sql);
+    for id in ids {
+        query = query.bind(id);
+    }
+    query
+        .fetch_all(pool)
         .await
-        .expect("order status");
-    status == "paid"
+        .expect("paid orders")
+        .into_iter()
+        .map(|(id,)| id)
+        .collect()
 }
 
-/// Delivers each pending event in turn and waits for its order to be paid.
+/// Delivers the events and returns how long each order took to read paid.
 pub async fn measure(pool: &AnyPool, base: &str, pending: Vec<Pending>) -> Stats {
-    let http = reqwest::Client::new();
-    let url = format!("{base}/api/v1/webhooks/stripe");
+    let total = pending.len();
+    let sent: Mutex<HashMap<String, Instant>> = Mutex::new(HashMap::new());
     let started = Instant::now();
-    let mut latencies = Vec::with_capacity(pending.len());
-    for Pending { order_id, event } in pending {
-        rocket::tokio::time::sleep(PAUSE).await;
-        let sent = Instant::now();
-        let status = events::deliver(&http, &url, &event).await;
-        assert_eq!(status, 200, "payment_intent.succeeded not acknowledged");
-        while !is_paid(pool, &order_id).await {
-            assert!(
-                sent.elapsed() < Duration::from_secs(60),
-                "order {order_id} not paid a minute after its event"
-            );
-            rocket::tokio::time::sleep(Duration::from_millis(1)).await;
+    let deliver = async {
+        let http = reqwest::Client::new();
+        let url = format!("{base}/api/v1/webhooks/stripe");
+        for Pending { order_id, event } in &pending {
+            rocket::tokio::time::sleep(PAUSE).await;
+            let at = Instant::now();
+            let status = events::deliver(&http, &url, event).await;
+            assert_eq!(status, 200, "payment_intent.succeeded not acknowledged");
+            sent.lock().unwrap().insert(order_id.clone(), at);
         }
-        latencies.push(sent.elapsed());
-    }
+    };
+    let poll = async {
+        let mut latencies = Vec::with_capacity(total);
+        while latencies.len() < total && started.elapsed() < GIVE_UP {
+            rocket::tokio::time::sleep(Duration::from_millis(5)).await;
+            let waiting: Vec<String> = sent.lock().unwrap().keys().cloned().collect();
+            if waiting.is_empty() {
+                continue;
+            }
+            let now = Instant::now();
+            for id in paid_among(pool, &waiting).await {
+                if let Some(at) = sent.lock().unwrap().remove(&id) {
+                    latencies.push(now - at);
+                }
+            }
+        }
+        latencies.resize(total, GIVE_UP);
+        latencies
+    };
+    let ((), latencies) = join(deliver, poll).await;
     Stats::from(latencies, started.elapsed())
+}
+
+/// Events stored but not yet applied (no `processed_at`).
+pub async fn unapplied(pool: &AnyPool) -> i64 {
+    let (count,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM webhook_events WHERE processed_at IS NULL")
+            .fetch_one(pool)
+            .await
+            .expect("unapplied events");
+    count
+}
+
+/// Waits until every stored event is applied; returns how long that took.
+pub async fn drain(pool: &AnyPool) -> Duration {
+    let started = Instant::now();
+    while unapplied(pool).await > 0 && started.elapsed() < GIVE_UP {
+        rocket::tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    started.elapsed()
 }

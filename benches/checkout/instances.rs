@@ -11,7 +11,7 @@ use super::harness::{mb, run, Stats};
 use super::intake::IN_FLIGHT;
 use super::shop::Shop;
 
-const EVENTS: usize = 20_000;
+const EVENTS: usize = 10_000;
 const CHECKOUTS: usize = 1_000;
 const CHECKOUT_IN_FLIGHT: usize = 16;
 
@@ -71,6 +71,7 @@ pub async fn run_part(backend: &Backend) {
             events::deliver(http_ref, &urls_ref[i % count], &warm[i]).await;
         })
         .await;
+        super::applied::drain(&pool).await;
         let events = events::foreign(&tag, EVENTS);
         let (events, urls, http) = (&events, &urls, &http);
         let intake = round(
@@ -85,6 +86,14 @@ pub async fn run_part(backend: &Backend) {
             &format!("{count} instance(s): webhook intake"),
             IN_FLIGHT,
             &intake,
+        );
+        // What the flood left to apply, worked off before checkouts start.
+        let backlog = super::applied::unapplied(&pool).await;
+        let drained = super::applied::drain(&pool).await;
+        println!(
+            "    {backlog} events left to apply after the flood: applied in {:.1} s ({:.0}/s)",
+            drained.as_secs_f64(),
+            backlog as f64 / drained.as_secs_f64().max(0.001)
         );
         let (shop, bases) = (&shop, &bases);
         let cpu_sim = sim.cpu_ms();

@@ -32,17 +32,20 @@ pub async fn flood(http: &reqwest::Client, url: &str, events: &[SignedEvent]) ->
     .await
 }
 
-/// Warms `server` up, then measures it: rate, latency, its peak memory during
-/// the run and its CPU time per request.
-async fn measure(
+/// Warms `server` up (then lets `settle` finish what the warm-up left), then
+/// measures it: rate, latency, its peak memory during the run and its CPU
+/// time per request.
+async fn measure<S: std::future::Future<Output = ()>>(
     http: &reqwest::Client,
     server: &ChildServer,
     path: &str,
     run_id: &str,
+    settle: S,
     alongside: impl std::future::Future<Output = ()>,
 ) -> Measured {
     let url = format!("{}{path}", server.base);
     flood(http, &url, &events::foreign(&format!("{run_id}w"), WARMUP)).await;
+    settle.await;
     let events = events::foreign(run_id, EVENTS);
     server.reset_peak();
     let cpu = server.cpu_ms();
@@ -80,12 +83,28 @@ pub async fn run_part(backend: &Backend) {
 
     let per_request = {
         let probe = children::probe("per_request", &db.url).await;
-        measure(&http, &probe, "/probe", &format!("pr{tag}"), async {}).await
+        measure(
+            &http,
+            &probe,
+            "/probe",
+            &format!("pr{tag}"),
+            async {},
+            async {},
+        )
+        .await
     };
     print("limit probe (one INSERT per request)", &per_request);
     let group = {
         let probe = children::probe("group_commit", &db.url).await;
-        measure(&http, &probe, "/probe", &format!("gc{tag}"), async {}).await
+        measure(
+            &http,
+            &probe,
+            "/probe",
+            &format!("gc{tag}"),
+            async {},
+            async {},
+        )
+        .await
     };
     print("group-commit probe (one writer, batches)", &group);
 
@@ -98,10 +117,19 @@ pub async fn run_part(backend: &Backend) {
         &server,
         "/api/v1/webhooks/stripe",
         &format!("op{tag}"),
+        async {
+            applied::drain(&pool).await;
+        },
         async { applied_stats = Some(applied::measure(&pool, &server.base, pending).await) },
     )
     .await;
     print("orderpay POST /api/v1/webhooks/stripe", &intake);
+    let backlog = applied::unapplied(&pool).await;
+    let drained = applied::drain(&pool).await;
+    println!(
+        "  events stored but not yet applied when the flood and the paid orders were done: {backlog}, all applied {:.1} s later",
+        drained.as_secs_f64()
+    );
     println!(
         "  intake / per-request probe {:.2}x   intake / group-commit probe {:.2}x   (group-commit / per-request {:.2}x)",
         intake.stats.per_sec / per_request.stats.per_sec,

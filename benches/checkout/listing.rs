@@ -224,6 +224,10 @@ pub async fn run_part(backend: &Backend) {
         );
         let (sql, binds) = &listing.query;
         plans::print(&plans::explain(&mut plan_conn, postgres, sql, binds).await);
+        if postgres && listing.name.starts_with("own orders: small") {
+            println!("        generic plan, which a prepared statement would switch to:");
+            plans::print(&plans::generic(&mut plan_conn, postgres, sql, binds).await);
+        }
     }
     super::sweep_query::compare(&mut plan_conn, postgres).await;
     drop(plan_conn);

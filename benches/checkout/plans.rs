@@ -1,7 +1,8 @@
-//! Query plans of the exact statements orderpay runs. On PostgreSQL the
-//! plan shown is the generic one (`plan_cache_mode = force_generic_plan`):
-//! a pooled connection's prepared statement switches to it after five
-//! executions, so it is the plan that serves most requests.
+//! Query plans of the exact statements orderpay runs, for the values the
+//! bench sends. On PostgreSQL listings are planned for their values on every
+//! run (`store::fetch_page` sets `plan_cache_mode = force_custom_plan`
+//! around them), so that is the plan shown; `generic` shows the plan a
+//! pooled prepared statement would otherwise settle on.
 
 use sqlx::{AnyConnection, Executor, Row};
 
@@ -15,6 +16,26 @@ pub async fn explain(
     postgres: bool,
     sql: &str,
     binds: &[String],
+) -> Vec<String> {
+    explain_in(conn, postgres, sql, binds, "force_custom_plan").await
+}
+
+/// PostgreSQL's generic plan of the statement (SQLite has no other kind).
+pub async fn generic(
+    conn: &mut AnyConnection,
+    postgres: bool,
+    sql: &str,
+    binds: &[String],
+) -> Vec<String> {
+    explain_in(conn, postgres, sql, binds, "force_generic_plan").await
+}
+
+async fn explain_in(
+    conn: &mut AnyConnection,
+    postgres: bool,
+    sql: &str,
+    binds: &[String],
+    mode: &str,
 ) -> Vec<String> {
     if !postgres {
         let text = format!("EXPLAIN QUERY PLAN {sql}");
@@ -42,9 +63,9 @@ pub async fn explain(
         let values: Vec<String> = binds.iter().map(|b| literal(b)).collect();
         format!("({})", values.join(", "))
     };
-    conn.execute("SET plan_cache_mode = force_generic_plan")
+    conn.execute(format!("SET plan_cache_mode = {mode}").as_str())
         .await
-        .expect("generic plans");
+        .expect("plan mode");
     conn.execute(format!("PREPARE bench_plan {types} AS {sql}").as_str())
         .await
         .expect("PREPARE");

@@ -3,6 +3,8 @@
 //! does from the browser: straight to the simulator) and the payment
 //! system's callback.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use orderpay::secret::Secret;
 use orderpay::stripe::api::ConfirmParams;
 use orderpay::stripe::client::{ClientConfig, StripeClient};
@@ -35,10 +37,12 @@ impl Shop {
         let http = reqwest::Client::new();
         let mut config = ClientConfig::new(stripe_base, Secret::new(stripe_key.to_string()));
         config.max_retries = 0;
-        let run = std::process::id();
+        // Shops opened on one database (one per round) get their own customers.
+        static OPENED: AtomicUsize = AtomicUsize::new(0);
+        let shop = OPENED.fetch_add(1, Ordering::Relaxed);
         let mut bearers = Vec::new();
         for n in 0..customers {
-            let register = json!({"email": format!("shopper{n}.{run}.{}@example.com", bearers.len()),
+            let register = json!({"email": format!("shopper{n}.shop{shop}@example.com"),
                 "name": "Shopper", "password": "bench-password"});
             let (status, body) = call(
                 &http,

@@ -7,10 +7,9 @@
 //! refunded (unless `stripe.auto_refund` is off), and the refund is recorded
 //! with its mismatch and noted in the order's history. Never kept silently.
 
-use crate::checkout::stripe_error;
+use crate::checkout::{self, Error};
 use crate::db::{new_id, DbPool};
 use crate::domain::OrderStatus;
-use crate::http::error::{ApiError, ApiResult};
 use crate::store::{self, orders::OrderRow};
 use crate::stripe::api::RefundParams;
 use crate::stripe::gateway::StripeGateway;
@@ -101,7 +100,7 @@ pub async fn contain(
     pi: &PaymentIntent,
     is_latest: bool,
     source: &str,
-) -> ApiResult<Contained> {
+) -> checkout::Result<Contained> {
     if pi.metadata.get("order_id").map(String::as_str) != Some(order_id) {
         // Not made for this order (or its metadata was changed at Stripe):
         // recorded as a mismatch by settle, never touched.
@@ -141,7 +140,7 @@ pub async fn contain(
             }
             let now = cancel_at_stripe(gateway, &pi.id)
                 .await
-                .map_err(stripe_error)?;
+                .map_err(Error::stripe)?;
             let mut conn = db.acquire().await?;
             crate::checkout::settle::observe(&mut conn, &now).await?;
             drop(conn);
@@ -199,7 +198,7 @@ async fn refund(
     pi: &PaymentIntent,
     reason: &str,
     source: &str,
-) -> ApiResult<Contained> {
+) -> checkout::Result<Contained> {
     let mut conn = db.acquire().await?;
     let detail = format!(
         "PaymentIntent {} took {} {} for order {} ({}), which it cannot pay",
@@ -219,7 +218,7 @@ async fn refund(
     }
     drop(conn);
     let key = IdempotencyKey::new(format!("orderpay:stray-refund:{}:{}", pi.id, new_id()))
-        .map_err(ApiError::internal)?;
+        .map_err(Error::internal)?;
     let stripe_reason = if reason == "duplicate_payment" {
         "duplicate"
     } else {
@@ -263,7 +262,7 @@ pub async fn record(
     pi_id: &str,
     status: &str,
     refund_id: Option<&str>,
-) -> ApiResult<()> {
+) -> checkout::Result<()> {
     let first =
         store::payments::record_stray_refund(conn, order_id, pi_id, status, refund_id).await?;
     if first && status != "not_refunded" {
@@ -282,7 +281,7 @@ pub async fn find_lost(
     order_id: &str,
     attempt: i64,
     created_at: &str,
-) -> ApiResult<Option<PaymentIntent>> {
+) -> checkout::Result<Option<PaymentIntent>> {
     let since = chrono::DateTime::parse_from_rfc3339(created_at)
         .map(|t| t.timestamp())
         .unwrap_or(0)
@@ -297,7 +296,7 @@ pub async fn find_lost(
             .client
             .list_payment_intents(customer, since, after.as_deref())
             .await
-            .map_err(stripe_error)?;
+            .map_err(Error::stripe)?;
         let found = page.data.iter().find(|pi| {
             pi.metadata.get("order_id").map(String::as_str) == Some(order_id)
                 && pi.metadata.get("attempt") == Some(&wanted)
@@ -344,7 +343,7 @@ pub async fn apply(
     pi: &PaymentIntent,
     is_latest: bool,
     source: &str,
-) -> ApiResult<Applied> {
+) -> checkout::Result<Applied> {
     let mut conn = db.acquire().await?;
     let outcome =
         crate::checkout::settle::reconcile(&mut conn, order, pi, is_latest, source).await?;

@@ -5,12 +5,8 @@
 //! still-payable order and applies the answer through the same settle path,
 //! so it can only do what a late webhook would have done.
 
-use rocket::serde::Serialize;
-use schemars::JsonSchema;
-
-use crate::checkout::{refund, stray, stripe_error};
+use crate::checkout::{refund, stray, Error, Result};
 use crate::db::{timestamp_text, DbPool};
-use crate::http::error::ApiResult;
 use crate::store;
 use crate::stripe::gateway::StripeGateway;
 
@@ -18,7 +14,7 @@ use crate::stripe::gateway::StripeGateway;
 pub const SOURCE: &str = "reconcile";
 
 /// What one sweep found.
-#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct SweepReport {
     /// PaymentIntents asked about.
     pub checked: u32,
@@ -70,7 +66,7 @@ pub async fn sweep(
     gateway: &StripeGateway,
     limit: i64,
     refunds: RefundWindow,
-) -> ApiResult<SweepReport> {
+) -> Result<SweepReport> {
     let mut report = SweepReport::default();
     sweep_payments(db, gateway, limit, &mut report).await?;
     sweep_lost_attempts(db, gateway, limit, &mut report).await?;
@@ -85,7 +81,7 @@ async fn sweep_refunds(
     limit: i64,
     window: RefundWindow,
     report: &mut SweepReport,
-) -> ApiResult<()> {
+) -> Result<()> {
     let now = chrono::Utc::now();
     let mut conn = db.acquire().await?;
     let stale = store::refunds::stale_pending(
@@ -115,7 +111,7 @@ async fn sweep_payments(
     gateway: &StripeGateway,
     limit: i64,
     report: &mut SweepReport,
-) -> ApiResult<()> {
+) -> Result<()> {
     let mut conn = db.acquire().await?;
     let attempts = store::payments::unsettled(&mut conn, limit).await?;
     drop(conn);
@@ -151,7 +147,7 @@ async fn apply(
     gateway: &StripeGateway,
     attempt: &store::payments::AttemptRow,
     pi: &crate::stripe::types::PaymentIntent,
-) -> ApiResult<String> {
+) -> Result<String> {
     let mut conn = db.acquire().await?;
     let Some(order) = store::orders::get(&mut conn, &attempt.order_id).await? else {
         return Ok("no_order".into());
@@ -175,7 +171,7 @@ async fn sweep_lost_attempts(
     gateway: &StripeGateway,
     limit: i64,
     report: &mut SweepReport,
-) -> ApiResult<()> {
+) -> Result<()> {
     let since = timestamp_text(chrono::Utc::now() - chrono::Duration::hours(LOST_SEARCH_HOURS));
     let mut conn = db.acquire().await?;
     let lost = store::payments::lost(&mut conn, &since, limit).await?;
@@ -225,7 +221,7 @@ async fn sweep_stray_refunds(
     gateway: &StripeGateway,
     limit: i64,
     report: &mut SweepReport,
-) -> ApiResult<()> {
+) -> Result<()> {
     if !gateway.auto_refund {
         return Ok(());
     }
@@ -256,7 +252,7 @@ async fn sweep_stray_refunds(
             .await
         {
             Ok(pi) => apply_stray(db, gateway, &row, &pi).await,
-            Err(error) => Err(stripe_error(error)),
+            Err(error) => Err(Error::stripe(error)),
         };
         match outcome {
             Ok(true) => report.refunds_settled += 1,
@@ -277,12 +273,12 @@ async fn settle_pending_stray(
     gateway: &StripeGateway,
     row: &store::payments::UnrefundedMismatch,
     refund_id: &str,
-) -> ApiResult<bool> {
+) -> Result<bool> {
     let refund = gateway
         .client
         .retrieve_refund(refund_id)
         .await
-        .map_err(stripe_error)?;
+        .map_err(Error::stripe)?;
     let mut conn = db.acquire().await?;
     match refund.status.as_deref() {
         Some("succeeded") => {
@@ -310,7 +306,7 @@ async fn apply_stray(
     gateway: &StripeGateway,
     row: &store::payments::UnrefundedMismatch,
     pi: &crate::stripe::types::PaymentIntent,
-) -> ApiResult<bool> {
+) -> Result<bool> {
     let mut conn = db.acquire().await?;
     let attempt = store::payments::by_payment_intent(&mut conn, &pi.id).await?;
     let latest = store::payments::latest(&mut conn, &row.order_id)
@@ -336,27 +332,19 @@ impl SweepReport {
     }
 }
 
-/// Runs a sweep every `interval` until the server shuts down. The first runs
-/// one interval after launch, so a starting server does not call Stripe at once.
-pub async fn run_periodically(
-    db: DbPool,
-    gateway: StripeGateway,
-    interval: std::time::Duration,
+/// One scheduled sweep (the server runs one every `reconcile_interval_secs`):
+/// what it did, or why it could not, goes to the log.
+pub async fn scheduled_sweep(
+    db: &DbPool,
+    gateway: &StripeGateway,
     batch: i64,
     refunds: RefundWindow,
-    mut shutdown: rocket::Shutdown,
 ) {
-    loop {
-        rocket::tokio::select! {
-            _ = &mut shutdown => return,
-            _ = rocket::tokio::time::sleep(interval) => {}
+    match sweep(db, gateway, batch, refunds).await {
+        Ok(report) if report != SweepReport::default() => {
+            tracing::info!(?report, "reconcile sweep");
         }
-        match sweep(&db, &gateway, batch, refunds).await {
-            Ok(report) if report != SweepReport::default() => {
-                tracing::info!(?report, "reconcile sweep");
-            }
-            Ok(_) => {}
-            Err(error) => tracing::warn!(?error, "reconcile sweep failed"),
-        }
+        Ok(_) => {}
+        Err(error) => tracing::warn!(?error, "reconcile sweep failed"),
     }
 }

@@ -5,10 +5,9 @@
 //! the same state: the latest truth, applied through forward-only transitions.
 //! Refund events re-read the paying charge the same way (`refunded_total`).
 
-use crate::checkout::{refunded_total, stray, stripe_error};
+use crate::checkout::{refunded_total, stray, Error, Result};
 use crate::db::DbPool;
 use crate::domain::OrderStatus;
-use crate::http::error::{ApiError, ApiResult};
 use crate::store::{self, orders::OrderRow, payments::AttemptRow, webhook_events::NewEvent, Conn};
 use crate::stripe::gateway::StripeGateway;
 use crate::stripe::types::{Event, PaymentIntent};
@@ -46,7 +45,7 @@ const PAYMENT_INTENT_EVENTS: &[&str] = &[
 /// What the `Stripe-Signature` header alone can refuse (missing, oversized,
 /// too many signatures, malformed, stale), checked before the body is read:
 /// it costs no MAC and no body.
-pub fn check_header(gateway: &StripeGateway, header: Option<&str>) -> ApiResult<SignatureHeader> {
+pub fn check_header(gateway: &StripeGateway, header: Option<&str>) -> Result<SignatureHeader> {
     let signature = SignatureHeader::parse(header).map_err(refused)?;
     signature
         .check_timestamp(
@@ -57,28 +56,28 @@ pub fn check_header(gateway: &StripeGateway, header: Option<&str>) -> ApiResult<
     Ok(signature)
 }
 
-fn refused(error: SignatureError) -> ApiError {
-    ApiError::bad_request(error.code(), format!("webhook refused: {error}"))
+fn refused(error: SignatureError) -> Error {
+    Error::SignatureRefused(error)
 }
 
 /// Text from the event that reaches a query. No Stripe id or event type has
 /// control characters, and PostgreSQL refuses NUL in text (SQLite would
 /// store it): refused alike on both backends, before anything is stored.
-fn plain_text<'a>(field: &str, value: &'a str) -> ApiResult<&'a str> {
+fn plain_text<'a>(field: &str, value: &'a str) -> Result<&'a str> {
     if value.chars().any(char::is_control) {
-        return Err(ApiError::bad_request(
-            "malformed_event",
-            format!("the event's {field} contains control characters"),
-        ));
+        return Err(Error::MalformedEvent(format!(
+            "the event's {field} contains control characters"
+        )));
     }
     Ok(value)
 }
 
 /// Stripe refused for good (a 4xx other than 404, e.g. an id it can never
-/// accept): asking again cannot change the answer. `stripe_error` turns every
-/// such refusal into this code; outages and rate limits are 503 instead.
-fn permanent_refusal(error: &ApiError) -> bool {
-    error.code == "payment_provider_refused"
+/// accept): asking again cannot change the answer. `Error::stripe` turns
+/// every such refusal into this variant; outages and rate limits are
+/// `ProviderUnavailable` instead.
+fn permanent_refusal(error: &Error) -> bool {
+    matches!(error, Error::ProviderRefused { .. })
 }
 
 #[tracing::instrument(skip_all, fields(body_len = raw.len()))]
@@ -87,17 +86,13 @@ pub async fn receive(
     gateway: &StripeGateway,
     raw: &[u8],
     signature: &SignatureHeader,
-) -> ApiResult<Ack> {
+) -> Result<Ack> {
     let secrets: Vec<&str> = gateway.webhook_secrets.iter().map(|s| s.expose()).collect();
     signature.check_payload(raw, &secrets).map_err(refused)?;
     let text = std::str::from_utf8(raw)
-        .map_err(|_| ApiError::bad_request("malformed_event", "the event is not UTF-8"))?;
-    let event: Event = serde_json::from_str(text).map_err(|e| {
-        ApiError::bad_request(
-            "malformed_event",
-            format!("the event is not a Stripe event: {e}"),
-        )
-    })?;
+        .map_err(|_| Error::MalformedEvent("the event is not UTF-8".into()))?;
+    let event: Event = serde_json::from_str(text)
+        .map_err(|e| Error::MalformedEvent(format!("the event is not a Stripe event: {e}")))?;
     plain_text("id", &event.id)?;
     plain_text("type", &event.kind)?;
     let object = &event.data.object;
@@ -157,7 +152,7 @@ pub async fn receive(
     let outcome = match handled {
         Ok(outcome) => outcome,
         Err(error) if permanent_refusal(&error) => {
-            tracing::warn!(event = %event.id, reason = %error.message, "Stripe refused the event's object for good");
+            tracing::warn!(event = %event.id, reason = %error, "Stripe refused the event's object for good");
             "provider_refused".to_string()
         }
         Err(error) => return Err(error),
@@ -178,7 +173,7 @@ async fn owner(
     conn: &mut Conn,
     pi: &PaymentIntent,
     mut attempt: Option<AttemptRow>,
-) -> ApiResult<Option<(OrderRow, bool)>> {
+) -> Result<Option<(OrderRow, bool)>> {
     if attempt.is_none() {
         let order_id = pi.metadata.get("order_id");
         let number = pi
@@ -213,14 +208,14 @@ async fn current(
     pi_id: &str,
     attempt: Option<AttemptRow>,
     snapshot: &Value,
-) -> ApiResult<Option<(PaymentIntent, OrderRow, bool)>> {
+) -> Result<Option<(PaymentIntent, OrderRow, bool)>> {
     if attempt.is_none() && !snapshot["metadata"]["order_id"].is_string() {
         return Ok(None);
     }
     let pi = match gateway.client.retrieve_payment_intent(pi_id).await {
         Ok(pi) => pi,
         Err(StripeError::InvalidRequest { status: 404, .. }) => return Ok(None),
-        Err(error) => return Err(stripe_error(error)),
+        Err(error) => return Err(Error::stripe(error)),
     };
     let mut conn = db.acquire().await?;
     Ok(owner(&mut conn, &pi, attempt)
@@ -235,7 +230,7 @@ async fn reconcile(
     attempt: Option<AttemptRow>,
     snapshot: &Value,
     source: &str,
-) -> ApiResult<String> {
+) -> Result<String> {
     let Some((pi, order, is_latest)) = current(db, gateway, pi_id, attempt, snapshot).await? else {
         return Ok("foreign".into());
     };
@@ -259,7 +254,7 @@ async fn refund(
     attempt: Option<AttemptRow>,
     snapshot: &Value,
     source: &str,
-) -> ApiResult<String> {
+) -> Result<String> {
     let Some((pi, order, is_latest)) = current(db, gateway, pi_id, attempt, snapshot).await? else {
         return Ok("foreign".into());
     };
@@ -282,7 +277,7 @@ async fn refund(
             Some(id) => match gateway.client.retrieve_refund(plain_text("id", id)?).await {
                 Ok(refund) => Some(refund),
                 Err(StripeError::InvalidRequest { status: 404, .. }) => None,
-                Err(error) => return Err(stripe_error(error)),
+                Err(error) => return Err(Error::stripe(error)),
             },
             None => None,
         },

@@ -1,0 +1,209 @@
+//! What can go wrong in a checkout use case, in checkout's own terms. The
+//! `Display` text is the message a caller may read; which HTTP status and
+//! error code each variant becomes is decided once, in `http::error::checkout`.
+//!
+//! Failures worth an operator's attention (Stripe unreachable, a reused
+//! Idempotency-Key, a database failure, a bug) are logged where the error is
+//! built, here, so background paths (the sweep, the webhook's handlers) log
+//! them too and the HTTP mapping never logs them again.
+
+use crate::checkout::settle::Mismatch;
+use crate::domain::OrderStatus;
+use crate::store::orders::OrderRow;
+use crate::stripe::webhook::SignatureError;
+use crate::stripe::StripeError;
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Stripe declined the card (its code, and the issuer's decline code).
+    #[error("{message}")]
+    CardDeclined {
+        stripe_code: String,
+        decline_code: Option<String>,
+        message: String,
+    },
+    /// Stripe refused the request for good; asking again changes nothing.
+    #[error("{message}")]
+    ProviderRefused {
+        stripe_code: Option<String>,
+        message: String,
+    },
+    /// Stripe could not be reached, or answered an outage; a retry may work.
+    #[error("Stripe could not be reached; try again")]
+    ProviderUnavailable,
+    /// orderpay sent one of its Idempotency-Keys with other parameters than
+    /// the first time: retrying cannot help until Stripe forgets the key.
+    #[error(
+        "an earlier request to Stripe with the same Idempotency-Key had other parameters; \
+         try again later"
+    )]
+    IdempotencyConflict,
+    #[error("{}", unpayable_message(.0))]
+    OrderAlreadyPaid(Unpayable),
+    #[error("{}", unpayable_message(.0))]
+    OrderCanceled(Unpayable),
+    #[error("{}", unpayable_message(.0))]
+    OrderNotPayable(Unpayable),
+    /// The thing named does not exist (or is not the caller's).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// A new PaymentIntent is refused while a replaced one is processing.
+    #[error("PaymentIntent {payment_intent_id} is processing; try again once it has settled")]
+    PaymentInProgress { payment_intent_id: String },
+    /// A cancel is refused while one of the order's PaymentIntents is processing.
+    #[error("PaymentIntent {payment_intent_id} is processing and cannot be canceled now")]
+    CancelDuringPayment { payment_intent_id: String },
+    /// Several fresh attempts in one request found no payable PaymentIntent.
+    #[error("could not obtain a payable PaymentIntent; try again")]
+    PaymentIntentUnavailable,
+    /// The callback found no PaymentIntent for the order.
+    #[error("this order has no PaymentIntent")]
+    NoPaymentIntent,
+    /// A confirmation came before the order's PaymentIntent was created.
+    #[error("create the order's PaymentIntent first")]
+    ConfirmBeforePaymentIntent,
+    /// The callback named a PaymentIntent that is not one of the order's.
+    #[error("this PaymentIntent was not created for this order")]
+    UnknownPaymentIntent,
+    /// The PaymentIntent cannot pay its order (recorded by `settle`).
+    #[error("{}", .0.message)]
+    PaymentMismatch(Mismatch),
+    /// A saved card's PaymentMethod is attached to another Stripe customer.
+    #[error("this PaymentMethod belongs to another customer")]
+    PaymentMethodUnavailable,
+    /// A refund request's Idempotency-Key was used for another request.
+    #[error("this Idempotency-Key was used with a different refund request")]
+    RefundKeyReused,
+    #[error("only a paid order can be refunded; this one is {status}")]
+    OrderNotRefundable { status: String },
+    #[error("this order was not paid through Stripe (a seeded test order?)")]
+    NotPaidThroughStripe,
+    /// More than is left; `remaining` in major units of `currency`.
+    #[error("amount: at most {remaining} {currency} is left to refund")]
+    RefundExceedsRemaining { remaining: String, currency: String },
+    /// An input field the use case checked; `code` says what is wrong with it.
+    #[error("{field}: {message}")]
+    InvalidInput {
+        code: &'static str,
+        field: &'static str,
+        message: String,
+    },
+    /// A webhook whose `Stripe-Signature` does not check out.
+    #[error("webhook refused: {0}")]
+    SignatureRefused(SignatureError),
+    /// A signed webhook body that is not a usable Stripe event.
+    #[error("{0}")]
+    MalformedEvent(String),
+    #[error("database: {0}")]
+    Database(#[source] sqlx::Error),
+    /// A bug or a misconfiguration (its cause was logged when it was built).
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// The order a payment was refused for, as the answer names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unpayable {
+    pub number: String,
+    pub status: String,
+}
+
+fn unpayable_message(order: &Unpayable) -> String {
+    format!(
+        "order {} is {} and cannot be paid",
+        order.number, order.status
+    )
+}
+
+impl Error {
+    /// Stripe's answer, in checkout's terms: a decline is the customer's, a
+    /// refusal is final, an outage may pass; a wrong secret key is our bug.
+    pub fn stripe(error: StripeError) -> Self {
+        match error {
+            StripeError::Card {
+                code,
+                decline_code,
+                message,
+                ..
+            } => Error::CardDeclined {
+                stripe_code: code,
+                decline_code,
+                message,
+            },
+            StripeError::InvalidRequest { code, message, .. } => Error::ProviderRefused {
+                stripe_code: code,
+                message,
+            },
+            error @ (StripeError::Network(_)
+            | StripeError::Timeout
+            | StripeError::Api { .. }
+            | StripeError::RateLimited { .. }
+            | StripeError::Conflict { .. }
+            | StripeError::Decode(_)) => {
+                tracing::warn!(%error, "Stripe unavailable");
+                Error::ProviderUnavailable
+            }
+            // Logged loudly: it means one of orderpay's keys is built wrong.
+            StripeError::Idempotency { message } => {
+                tracing::error!(%message, "Stripe refused a reused Idempotency-Key");
+                Error::IdempotencyConflict
+            }
+            error @ StripeError::Authentication { .. } => Error::internal(error),
+        }
+    }
+
+    /// Why `order` cannot be paid: already paid (or refunded since),
+    /// canceled, or in no state to take a payment.
+    pub fn not_payable(order: &OrderRow) -> Self {
+        let unpayable = Unpayable {
+            number: order.number.clone(),
+            status: order.status.clone(),
+        };
+        match order.status.parse::<OrderStatus>() {
+            Ok(OrderStatus::Paid | OrderStatus::PartiallyRefunded | OrderStatus::Refunded) => {
+                Error::OrderAlreadyPaid(unpayable)
+            }
+            Ok(OrderStatus::Canceled) => Error::OrderCanceled(unpayable),
+            _ => Error::OrderNotPayable(unpayable),
+        }
+    }
+
+    /// An input field the use case refuses.
+    pub fn invalid(code: &'static str, field: &'static str, message: impl Into<String>) -> Self {
+        Error::InvalidInput {
+            code,
+            field,
+            message: message.into(),
+        }
+    }
+
+    /// Logs the real cause; callers only ever learn that something failed.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "internal error");
+        Error::Internal(cause.to_string())
+    }
+}
+
+/// Logged here, where it is first an error of checkout's: see the module comment.
+impl From<sqlx::Error> for Error {
+    fn from(error: sqlx::Error) -> Self {
+        crate::db::log_failure(&error);
+        Error::Database(error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_idempotency_clash_is_its_own_error_not_an_outage() {
+        let error = Error::stripe(StripeError::Idempotency {
+            message: "Keys for idempotent requests can only be used with the same parameters"
+                .into(),
+        });
+        assert!(matches!(error, Error::IdempotencyConflict), "{error:?}");
+    }
+}

@@ -1,21 +1,27 @@
 //! Builds the Rocket application. `main` and the tests call the same `build`,
 //! so the tests exercise exactly what runs in production.
 
-use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use rocket::fairing::AdHoc;
 use rocket::figment::Figment;
-use rocket::{Build, Rocket, Shutdown};
+use rocket::tokio::sync::Notify;
+use rocket::{Build, Rocket};
 use rocket_db_pools::Database;
 
 use crate::accounts::housekeeping;
 use crate::auth::hash_pool::{HashPool, HashPoolSettings};
+use crate::checkout::inbox_workers;
+use crate::checkout::inbox_writer::InboxWriter;
 use crate::checkout::sweep;
 use crate::config::{self, Settings};
 use crate::db::{self, Db};
 use crate::http::{self, edge};
 use crate::stripe::gateway::StripeGateway;
+
+/// Wakes the inbox workers when the writer has stored events.
+struct InboxSignal(Arc<Notify>);
 
 pub fn build(figment: Figment) -> Rocket<Build> {
     rocket::custom(figment)
@@ -77,6 +83,24 @@ pub fn build(figment: Figment) -> Rocket<Build> {
                 }
             },
         ))
+        .attach(AdHoc::try_on_ignite(
+            "webhook inbox writer",
+            |rocket| async move {
+                let (Some(settings), Some(pool)) = (rocket.state::<Settings>(), Db::fetch(&rocket))
+                else {
+                    return Err(rocket);
+                };
+                let inbox = &settings.webhook_inbox;
+                let stored = InboxSignal(Arc::new(Notify::new()));
+                let writer = InboxWriter::start(
+                    (**pool).clone(),
+                    inbox.batch_max as usize,
+                    inbox.queue_len as usize,
+                    stored.0.clone(),
+                );
+                Ok(rocket.manage(writer).manage(stored))
+            },
+        ))
         .attach(AdHoc::on_liftoff("simulator webhooks", |rocket| {
             Box::pin(async move {
                 // The in-process simulator delivers its events to this server.
@@ -108,46 +132,34 @@ pub fn build(figment: Figment) -> Rocket<Build> {
                 ) else {
                     return;
                 };
-                let (pool, login_window) = ((**db).clone(), settings.login_window_secs);
-                rocket::tokio::spawn(every(
-                    housekeeping::INTERVAL,
+                if let Some(stored) = rocket.state::<InboxSignal>() {
+                    inbox_workers::start(
+                        (**db).clone(),
+                        gateway.clone(),
+                        settings.webhook_inbox.clone(),
+                        stored.0.clone(),
+                        rocket.shutdown(),
+                    );
+                }
+                rocket::tokio::spawn(housekeeping::run_periodically(
+                    (**db).clone(),
+                    settings.login_window_secs,
                     rocket.shutdown(),
-                    move || {
-                        let pool = pool.clone();
-                        async move { housekeeping::scheduled_purge(&pool, login_window).await }
-                    },
                 ));
                 if settings.reconcile_interval_secs == 0 {
                     return;
                 }
-                let (pool, gateway) = ((**db).clone(), gateway.clone());
-                let batch = i64::from(settings.reconcile_batch.max(1));
-                let refunds = sweep::RefundWindow::after_secs(settings.reconcile_refund_age_secs);
-                let interval = Duration::from_secs(settings.reconcile_interval_secs);
-                rocket::tokio::spawn(every(interval, rocket.shutdown(), move || {
-                    let (pool, gateway) = (pool.clone(), gateway.clone());
-                    async move { sweep::scheduled_sweep(&pool, &gateway, batch, refunds).await }
-                }));
+                rocket::tokio::spawn(sweep::run_periodically(
+                    (**db).clone(),
+                    gateway.clone(),
+                    Duration::from_secs(settings.reconcile_interval_secs),
+                    i64::from(settings.reconcile_batch.max(1)),
+                    sweep::RefundWindow::after_secs(settings.reconcile_refund_age_secs),
+                    rocket.shutdown(),
+                ));
             })
         }))
         .mount("/", http::routes())
         .attach(edge::EdgeCheck)
         .register("/", http::catchers())
-}
-
-/// Runs `task` every `interval` until the server shuts down. The first run is
-/// one interval after launch, so a starting server does not call Stripe (or
-/// purge) at once. The use cases know what one run does; when is this.
-async fn every<F, Fut>(interval: Duration, mut shutdown: Shutdown, mut task: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = ()>,
-{
-    loop {
-        rocket::tokio::select! {
-            _ = &mut shutdown => return,
-            _ = rocket::tokio::time::sleep(interval) => {}
-        }
-        task().await;
-    }
 }

@@ -32,12 +32,22 @@ pub async fn purge(db: &DbPool, login_window_secs: u64) -> sqlx::Result<Purged> 
     })
 }
 
-/// One scheduled purge (the server runs one every `INTERVAL`): what it
-/// removed, or why it could not, goes to the log.
-pub async fn scheduled_purge(db: &DbPool, login_window_secs: u64) {
-    match purge(db, login_window_secs).await {
-        Ok(purged) if purged != Purged::default() => tracing::info!(?purged, "housekeeping"),
-        Ok(_) => {}
-        Err(error) => tracing::warn!(%error, "housekeeping failed"),
+/// Purges every `INTERVAL` until `shutdown` completes, the first one interval after launch.
+pub async fn run_periodically(
+    db: DbPool,
+    login_window_secs: u64,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => return,
+            _ = tokio::time::sleep(INTERVAL) => {}
+        }
+        match purge(&db, login_window_secs).await {
+            Ok(purged) if purged != Purged::default() => tracing::info!(?purged, "housekeeping"),
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "housekeeping failed"),
+        }
     }
 }

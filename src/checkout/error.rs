@@ -1,6 +1,7 @@
-//! What can go wrong in a checkout use case, in checkout's own terms. The
-//! `Display` text is the message a caller may read; which HTTP status and
-//! error code each variant becomes is decided once, in `http::error::checkout`.
+//! What can go wrong in a checkout use case, in checkout's own terms. Each
+//! has a machine-readable `code()` and a `Display` text a caller may read
+//! (never the cause of a database failure or a bug); which HTTP status each
+//! becomes is decided once, in `http::error::checkout`.
 //!
 //! Failures worth an operator's attention (Stripe unreachable, a reused
 //! Idempotency-Key, a database failure, a bug) are logged where the error is
@@ -96,11 +97,23 @@ pub enum Error {
     /// A signed webhook body that is not a usable Stripe event.
     #[error("{0}")]
     MalformedEvent(String),
-    #[error("database: {0}")]
+    /// A webhook event could not be stored; Stripe delivers it again.
+    #[error("the event could not be stored; deliver it again")]
+    InboxUnavailable,
+    #[error("{}", database_message(.0))]
     Database(#[source] sqlx::Error),
-    /// A bug or a misconfiguration (its cause was logged when it was built).
-    #[error("internal error: {0}")]
+    /// A bug or a misconfiguration; the cause (kept for `Debug`) was logged
+    /// when it was built.
+    #[error("internal server error")]
     Internal(String),
+}
+
+fn database_message(error: &sqlx::Error) -> &'static str {
+    if crate::db::is_outage(error) {
+        "the database is unavailable"
+    } else {
+        "internal server error"
+    }
 }
 
 /// The order a payment was refused for, as the answer names it.
@@ -118,6 +131,39 @@ fn unpayable_message(order: &Unpayable) -> String {
 }
 
 impl Error {
+    /// What went wrong, for machines: the API's `error.code`, and the reason
+    /// the webhook inbox keeps for an event it could not apply.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::CardDeclined { .. } => "card_declined",
+            Error::ProviderRefused { .. } => "payment_provider_refused",
+            Error::ProviderUnavailable => "payment_provider_unavailable",
+            Error::IdempotencyConflict => "idempotency_conflict",
+            Error::OrderAlreadyPaid(_) => "order_already_paid",
+            Error::OrderCanceled(_) => "order_canceled",
+            Error::OrderNotPayable(_) => "order_not_payable",
+            Error::NotFound(_) => "not_found",
+            Error::PaymentInProgress { .. } | Error::CancelDuringPayment { .. } => {
+                "payment_in_progress"
+            }
+            Error::PaymentIntentUnavailable => "payment_intent_unavailable",
+            Error::NoPaymentIntent | Error::ConfirmBeforePaymentIntent => "no_payment_intent",
+            Error::UnknownPaymentIntent => "unknown_payment_intent",
+            Error::PaymentMismatch(mismatch) => mismatch.code,
+            Error::PaymentMethodUnavailable => "payment_method_unavailable",
+            Error::RefundKeyReused => "idempotency_key_reused",
+            Error::OrderNotRefundable { .. } => "order_not_refundable",
+            Error::NotPaidThroughStripe => "not_paid_through_stripe",
+            Error::RefundExceedsRemaining { .. } => "refund_exceeds_remaining",
+            Error::InvalidInput { code, .. } => code,
+            Error::SignatureRefused(refusal) => refusal.code(),
+            Error::MalformedEvent(_) => "malformed_event",
+            Error::InboxUnavailable => "inbox_unavailable",
+            Error::Database(error) if crate::db::is_outage(error) => "database_unavailable",
+            Error::Database(_) | Error::Internal(_) => "internal_error",
+        }
+    }
+
     /// Stripe's answer, in checkout's terms: a decline is the customer's, a
     /// refusal is final, an outage may pass; a wrong secret key is our bug.
     pub fn stripe(error: StripeError) -> Self {
@@ -205,5 +251,18 @@ mod tests {
                 .into(),
         });
         assert!(matches!(error, Error::IdempotencyConflict), "{error:?}");
+    }
+
+    #[test]
+    fn a_bug_shows_its_cause_to_no_caller() {
+        let error = Error::internal("refund vanished");
+        assert_eq!(
+            (error.code(), error.to_string().as_str()),
+            ("internal_error", "internal server error")
+        );
+        assert!(
+            format!("{error:?}").contains("refund vanished"),
+            "kept for the log"
+        );
     }
 }

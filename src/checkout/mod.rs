@@ -8,6 +8,8 @@ pub mod cancel;
 pub mod cards;
 pub mod confirm;
 pub mod error;
+pub mod inbox_workers;
+pub mod inbox_writer;
 pub mod intent;
 pub mod line_items;
 pub mod refund;
@@ -16,6 +18,7 @@ pub mod settle;
 pub mod stray;
 pub mod sweep;
 pub mod webhook;
+pub mod webhook_intake;
 
 pub use error::{Error, Result};
 

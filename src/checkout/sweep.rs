@@ -332,19 +332,28 @@ impl SweepReport {
     }
 }
 
-/// One scheduled sweep (the server runs one every `reconcile_interval_secs`):
-/// what it did, or why it could not, goes to the log.
-pub async fn scheduled_sweep(
-    db: &DbPool,
-    gateway: &StripeGateway,
+/// Runs a sweep every `interval` until `shutdown` completes. The first runs
+/// one interval after launch, so a starting server does not call Stripe at once.
+pub async fn run_periodically(
+    db: DbPool,
+    gateway: StripeGateway,
+    interval: std::time::Duration,
     batch: i64,
     refunds: RefundWindow,
+    shutdown: impl std::future::Future<Output = ()>,
 ) {
-    match sweep(db, gateway, batch, refunds).await {
-        Ok(report) if report != SweepReport::default() => {
-            tracing::info!(?report, "reconcile sweep");
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => return,
+            _ = tokio::time::sleep(interval) => {}
         }
-        Ok(_) => {}
-        Err(error) => tracing::warn!(?error, "reconcile sweep failed"),
+        match sweep(&db, &gateway, batch, refunds).await {
+            Ok(report) if report != SweepReport::default() => {
+                tracing::info!(?report, "reconcile sweep");
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(?error, "reconcile sweep failed"),
+        }
     }
 }

@@ -1,47 +1,36 @@
-//! What each accounts error answers: its status, its code, its details, and
-//! `Retry-After` when throttled. The message is the error's own text; nothing
-//! is logged here (the use case logged what deserves it).
+//! What each accounts error answers: its status, its details and
+//! `Retry-After` when throttled; the code and the message are the error's
+//! own. Nothing is logged here (the use case logged what deserves it).
 
 use rocket::http::Status;
 use serde_json::json;
 
 use super::ApiError;
 use crate::accounts::Error;
+use crate::db;
 
 impl From<Error> for ApiError {
     fn from(error: Error) -> Self {
-        let (status, code) = match &error {
-            Error::Database(cause) => return ApiError::database(cause),
-            Error::Internal(_) => return ApiError::opaque_internal(),
-            Error::InvalidInput { code, .. } => (Status::UnprocessableEntity, *code),
+        let status = match &error {
+            Error::InvalidInput { .. } => Status::UnprocessableEntity,
             // Registration logs the new user in, so it cannot answer the same
             // either way; it is throttled instead (see `accounts::register`).
-            Error::EmailTaken => (Status::Conflict, "email_taken"),
-            Error::InvalidCredentials => (Status::Unauthorized, "invalid_credentials"),
-            Error::TooManyAttempts { .. } => (Status::TooManyRequests, "too_many_attempts"),
-            Error::HashingBusy { .. } => (Status::TooManyRequests, "hashing_busy"),
+            Error::EmailTaken => Status::Conflict,
+            Error::InvalidCredentials => Status::Unauthorized,
+            Error::TooManyAttempts { .. } | Error::HashingBusy { .. } => Status::TooManyRequests,
+            Error::Database(cause) if db::is_outage(cause) => Status::ServiceUnavailable,
+            Error::Database(_) | Error::Internal(_) => Status::InternalServerError,
         };
         let details = match &error {
             Error::InvalidInput { field, .. } => Some(json!({ "field": field })),
             Error::EmailTaken => Some(json!({ "field": "email" })),
-            Error::TooManyAttempts {
-                retry_after_secs, ..
-            }
-            | Error::HashingBusy { retry_after_secs } => {
-                Some(json!({ "retry_after_secs": retry_after_secs }))
-            }
-            _ => None,
+            _ => error
+                .retry_after_secs()
+                .map(|secs| json!({ "retry_after_secs": secs })),
         };
-        let retry_after = match &error {
-            Error::TooManyAttempts {
-                retry_after_secs, ..
-            }
-            | Error::HashingBusy { retry_after_secs } => Some(*retry_after_secs),
-            _ => None,
-        };
-        let mut answer = ApiError::new(status, code, error.to_string());
+        let mut answer = ApiError::new(status, error.code(), error.to_string());
         answer.details = details;
-        answer.retry_after_secs = retry_after;
+        answer.retry_after_secs = error.retry_after_secs();
         answer
     }
 }

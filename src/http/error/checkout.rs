@@ -1,49 +1,44 @@
-//! What each checkout error answers: its status, its code and its details.
-//! The message is the error's own text. Nothing is logged here: the use case
-//! logged what deserves it when it built the error.
+//! What each checkout error answers: its status and its details; the code
+//! and the message are the error's own (`code()`, its text). Nothing is
+//! logged here: the use case logged what deserves it when it built the error.
 
 use rocket::http::Status;
 use serde_json::json;
 
 use super::ApiError;
 use crate::checkout::Error;
+use crate::db;
 
 impl From<Error> for ApiError {
     fn from(error: Error) -> Self {
-        let (status, code) = match &error {
-            Error::Database(cause) => return ApiError::database(cause),
-            Error::Internal(_) => return ApiError::opaque_internal(),
+        let status = match &error {
             // The customer's to fix: another card.
-            Error::CardDeclined { .. } => (Status::PaymentRequired, "card_declined"),
-            Error::ProviderRefused { .. } => (Status::Conflict, "payment_provider_refused"),
-            Error::ProviderUnavailable => {
-                (Status::ServiceUnavailable, "payment_provider_unavailable")
-            }
+            Error::CardDeclined { .. } => Status::PaymentRequired,
             // Not a 503: retrying cannot help until Stripe forgets the key (24 h).
-            Error::IdempotencyConflict => (Status::Conflict, "idempotency_conflict"),
-            Error::OrderAlreadyPaid(_) => (Status::Conflict, "order_already_paid"),
-            Error::OrderCanceled(_) => (Status::Conflict, "order_canceled"),
-            Error::OrderNotPayable(_) => (Status::Conflict, "order_not_payable"),
-            Error::NotFound(_) => (Status::NotFound, "not_found"),
-            Error::PaymentInProgress { .. } | Error::CancelDuringPayment { .. } => {
-                (Status::Conflict, "payment_in_progress")
+            Error::IdempotencyConflict
+            | Error::ProviderRefused { .. }
+            | Error::OrderAlreadyPaid(_)
+            | Error::OrderCanceled(_)
+            | Error::OrderNotPayable(_)
+            | Error::PaymentInProgress { .. }
+            | Error::CancelDuringPayment { .. }
+            | Error::PaymentIntentUnavailable
+            | Error::NoPaymentIntent
+            | Error::ConfirmBeforePaymentIntent
+            | Error::UnknownPaymentIntent
+            | Error::PaymentMismatch(_)
+            | Error::PaymentMethodUnavailable
+            | Error::RefundKeyReused
+            | Error::OrderNotRefundable { .. }
+            | Error::NotPaidThroughStripe => Status::Conflict,
+            Error::NotFound(_) => Status::NotFound,
+            Error::RefundExceedsRemaining { .. } | Error::InvalidInput { .. } => {
+                Status::UnprocessableEntity
             }
-            Error::PaymentIntentUnavailable => (Status::Conflict, "payment_intent_unavailable"),
-            Error::NoPaymentIntent | Error::ConfirmBeforePaymentIntent => {
-                (Status::Conflict, "no_payment_intent")
-            }
-            Error::UnknownPaymentIntent => (Status::Conflict, "unknown_payment_intent"),
-            Error::PaymentMismatch(mismatch) => (Status::Conflict, mismatch.code),
-            Error::PaymentMethodUnavailable => (Status::Conflict, "payment_method_unavailable"),
-            Error::RefundKeyReused => (Status::Conflict, "idempotency_key_reused"),
-            Error::OrderNotRefundable { .. } => (Status::Conflict, "order_not_refundable"),
-            Error::NotPaidThroughStripe => (Status::Conflict, "not_paid_through_stripe"),
-            Error::RefundExceedsRemaining { .. } => {
-                (Status::UnprocessableEntity, "refund_exceeds_remaining")
-            }
-            Error::InvalidInput { code, .. } => (Status::UnprocessableEntity, *code),
-            Error::SignatureRefused(refusal) => (Status::BadRequest, refusal.code()),
-            Error::MalformedEvent(_) => (Status::BadRequest, "malformed_event"),
+            Error::SignatureRefused(_) | Error::MalformedEvent(_) => Status::BadRequest,
+            Error::ProviderUnavailable | Error::InboxUnavailable => Status::ServiceUnavailable,
+            Error::Database(cause) if db::is_outage(cause) => Status::ServiceUnavailable,
+            Error::Database(_) | Error::Internal(_) => Status::InternalServerError,
         };
         let details = match &error {
             Error::CardDeclined {
@@ -63,11 +58,9 @@ impl From<Error> for ApiError {
             Error::InvalidInput { field, .. } => Some(json!({ "field": field })),
             _ => None,
         };
-        let answer = ApiError::new(status, code, error.to_string());
-        match details {
-            Some(details) => answer.with_details(details),
-            None => answer,
-        }
+        let mut answer = ApiError::new(status, error.code(), error.to_string());
+        answer.details = details;
+        answer
     }
 }
 

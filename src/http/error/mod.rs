@@ -4,7 +4,8 @@
 //!
 //! The use cases' own errors become `ApiError`s here and nowhere else: one
 //! file per source (`checkout.rs`, `accounts.rs`), each a `From` impl that
-//! picks the status and the code.
+//! picks the status and the details (the code and the message are the
+//! error's own, as `MoneyError::code()` is the domain's).
 
 mod accounts;
 mod checkout;
@@ -101,24 +102,13 @@ impl ApiError {
         Self::opaque_internal()
     }
 
-    /// The 500 for a failure whose cause was logged when it was built (a use
-    /// case's `Internal` or `Database` error): nothing is logged twice.
+    /// The 500 every server-side failure answers, whatever its cause.
     fn opaque_internal() -> Self {
         Self::new(
             Status::InternalServerError,
             "internal_error",
             "internal server error",
         )
-    }
-
-    /// A database failure whose cause is already logged: unreachable is a
-    /// 503 to retry, anything else our 500.
-    fn database(error: &sqlx::Error) -> Self {
-        if db::is_outage(error) {
-            ApiError::unavailable("database_unavailable", "the database is unavailable")
-        } else {
-            Self::opaque_internal()
-        }
     }
 
     pub fn body(&self) -> Value {
@@ -132,7 +122,11 @@ impl ApiError {
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
         db::log_failure(&error);
-        ApiError::database(&error)
+        if db::is_outage(&error) {
+            ApiError::unavailable("database_unavailable", "the database is unavailable")
+        } else {
+            Self::opaque_internal()
+        }
     }
 }
 

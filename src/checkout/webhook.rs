@@ -7,7 +7,7 @@
 
 use crate::checkout::{refunded_total, stray, stripe_error};
 use crate::db::DbPool;
-use crate::domain::OrderStatus;
+use crate::domain::Source;
 use crate::http::error::{ApiError, ApiResult};
 use crate::store::{self, orders::OrderRow, payments::AttemptRow, webhook_events::NewEvent, Conn};
 use crate::stripe::gateway::StripeGateway;
@@ -140,7 +140,7 @@ pub async fn receive(
             outcome: "duplicate".into(),
         });
     }
-    let source = format!("webhook:{}", event.id);
+    let source = Source::Webhook(event.id.clone());
     let handled = match (event.kind.as_str(), payment_intent_id) {
         (kind, Some(pi)) if PAYMENT_INTENT_EVENTS.contains(&kind) => {
             reconcile(db, gateway, pi, attempt, object, &source).await
@@ -234,7 +234,7 @@ async fn reconcile(
     pi_id: &str,
     attempt: Option<AttemptRow>,
     snapshot: &Value,
-    source: &str,
+    source: &Source,
 ) -> ApiResult<String> {
     let Some((pi, order, is_latest)) = current(db, gateway, pi_id, attempt, snapshot).await? else {
         return Ok("foreign".into());
@@ -258,16 +258,12 @@ async fn refund(
     pi_id: &str,
     attempt: Option<AttemptRow>,
     snapshot: &Value,
-    source: &str,
+    source: &Source,
 ) -> ApiResult<String> {
     let Some((pi, order, is_latest)) = current(db, gateway, pi_id, attempt, snapshot).await? else {
         return Ok("foreign".into());
     };
-    if order
-        .status
-        .parse::<OrderStatus>()
-        .is_ok_and(OrderStatus::is_payable)
-    {
+    if order.status.is_payable() {
         stray::apply(db, gateway, &order, &pi, is_latest, source).await?;
     }
     let mut conn = db.acquire().await?;

@@ -66,7 +66,7 @@ db_test!(a_status_and_its_history_entry_commit_together, |app| {
         &mut conn,
         &order_id,
         orderpay::domain::OrderStatus::Paid,
-        "test",
+        &orderpay::domain::Source::Admin,
     )
     .await;
     assert!(moved.is_err(), "the history entry cannot be written");

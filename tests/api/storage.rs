@@ -77,3 +77,87 @@ db_test!(a_status_and_its_history_entry_commit_together, |app| {
         .unwrap();
     assert_eq!(status, "pending_payment", "the status did not move alone");
 });
+
+/// The id of a seeded order in `status`.
+async fn seeded_order(app: &crate::helpers::TestApp, status: &str) -> String {
+    let (id,): (String,) =
+        sqlx::query_as("SELECT id FROM orders WHERE status = $1 ORDER BY id LIMIT 1")
+            .bind(status)
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
+    id
+}
+
+db_test!(
+    an_unknown_stored_status_or_currency_is_an_error_not_a_default,
+    |app| {
+        // Rows decode their statuses and currencies into domain types: a value
+        // this version does not know (written by hand, or by a newer version)
+        // must fail loudly, never be shown as pending_payment or as raw minor units.
+        app.seed().await;
+        let shipped = seeded_order(&app, "paid").await;
+        sqlx::query("UPDATE orders SET status = 'shipped' WHERE id = $1")
+            .bind(&shipped)
+            .execute(app.pool())
+            .await
+            .unwrap();
+        let mut conn = app.pool().acquire().await.unwrap();
+        let read = orderpay::store::orders::get(&mut conn, &shipped).await;
+        let error = read.expect_err("an unknown status is not read").to_string();
+        assert!(
+            error.contains("status") && error.contains(r#"unknown order status "shipped""#),
+            "the error names the column and the value: {error}"
+        );
+        drop(conn);
+
+        let one = app
+            .get(
+                &format!("/api/v1/shop/orders/{shipped}"),
+                Some(&app.admin_key),
+            )
+            .await;
+        assert_eq!(one.status, Status::InternalServerError, "{:?}", one.body);
+        assert_eq!(one.code(), "internal_error");
+        assert!(
+            !one.body.to_string().contains("pending_payment"),
+            "{:?}",
+            one.body
+        );
+        let listed = app.get("/api/v1/shop/orders", Some(&app.admin_key)).await;
+        assert_eq!(
+            listed.status,
+            Status::InternalServerError,
+            "{:?}",
+            listed.body
+        );
+
+        // Put right, the order reads again; then a currency nobody charges in.
+        sqlx::query("UPDATE orders SET status = 'paid' WHERE id = $1")
+            .bind(&shipped)
+            .execute(app.pool())
+            .await
+            .unwrap();
+        let fixed = app
+            .get(
+                &format!("/api/v1/shop/orders/{shipped}"),
+                Some(&app.admin_key),
+            )
+            .await;
+        assert_eq!(fixed.status, Status::Ok, "{:?}", fixed.body);
+        assert_eq!(fixed.body["data"]["status"], "paid");
+        sqlx::query("UPDATE orders SET currency = 'xyz' WHERE id = $1")
+            .bind(&shipped)
+            .execute(app.pool())
+            .await
+            .unwrap();
+        let odd = app
+            .get(
+                &format!("/api/v1/shop/orders/{shipped}"),
+                Some(&app.admin_key),
+            )
+            .await;
+        assert_eq!(odd.status, Status::InternalServerError, "{:?}", odd.body);
+        assert_eq!(odd.code(), "internal_error");
+    }
+);

@@ -161,3 +161,111 @@ db_test!(
         assert_eq!(odd.code(), "internal_error");
     }
 );
+
+/// Stores `text` (NULL for `None`) in a one-column table and reads it back
+/// as `T`, through the same `Any` driver and decoders the rows use.
+async fn read_back<T>(pool: &sqlx::AnyPool, text: Option<&str>) -> sqlx::Result<T>
+where
+    T: for<'r> sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any> + Send + Unpin,
+{
+    sqlx::query("CREATE TABLE IF NOT EXISTS stored_names (value TEXT)")
+        .execute(pool)
+        .await?;
+    sqlx::query("DELETE FROM stored_names")
+        .execute(pool)
+        .await?;
+    sqlx::query("INSERT INTO stored_names (value) VALUES (NULLIF($1, ''))")
+        .bind(text.unwrap_or(""))
+        .execute(pool)
+        .await?;
+    let (value,): (T,) = sqlx::query_as("SELECT value FROM stored_names")
+        .fetch_one(pool)
+        .await?;
+    Ok(value)
+}
+
+/// The decode error for `text` read as `T`: it names the stored value.
+async fn refusal<T>(pool: &sqlx::AnyPool, text: &str) -> String
+where
+    T: for<'r> sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any> + Send + Unpin + std::fmt::Debug,
+{
+    match read_back::<T>(pool, Some(text)).await {
+        Ok(value) => panic!("{text:?} was read as {value:?}"),
+        Err(error @ sqlx::Error::ColumnDecode { .. }) => error.to_string(),
+        Err(other) => panic!("not a decode error: {other}"),
+    }
+}
+
+db_test!(every_stored_name_reads_back_as_its_domain_value, |app| {
+    use orderpay::domain::*;
+    let pool = app.pool();
+    for status in OrderStatus::ALL {
+        assert_eq!(
+            read_back(pool, Some(status.as_str())).await.ok(),
+            Some(status)
+        );
+    }
+    for status in PaymentIntentStatus::ALL {
+        assert_eq!(
+            read_back(pool, Some(status.as_str())).await.ok(),
+            Some(status)
+        );
+    }
+    for status in RefundStatus::ALL {
+        assert_eq!(
+            read_back(pool, Some(status.as_str())).await.ok(),
+            Some(status)
+        );
+    }
+    for reason in MismatchReason::ALL {
+        assert_eq!(
+            read_back(pool, Some(reason.as_str())).await.ok(),
+            Some(reason)
+        );
+    }
+    for status in StrayRefundStatus::ALL {
+        assert_eq!(
+            read_back(pool, Some(status.as_str())).await.ok(),
+            Some(status)
+        );
+    }
+    for source in [Source::Reconcile, Source::Webhook("evt_1".into())] {
+        let text = source.to_string();
+        assert_eq!(read_back(pool, Some(&text)).await.ok(), Some(source));
+    }
+    for code in ["usd", "jpy", "kwd"] {
+        let currency: Currency = read_back(pool, Some(code)).await.unwrap();
+        assert_eq!(currency.code(), code);
+    }
+});
+
+db_test!(an_unknown_stored_name_is_a_decode_error, |app| {
+    use orderpay::domain::*;
+    use orderpay::store::types::{Nullable, NullableText};
+    let pool = app.pool();
+    let order = refusal::<OrderStatus>(pool, "shipped").await;
+    assert!(
+        order.contains(r#"unknown order status "shipped""#),
+        "{order}"
+    );
+    let currency = refusal::<Currency>(pool, "USD").await;
+    assert!(currency.contains(r#"unknown currency "USD""#), "{currency}");
+    let reason = refusal::<MismatchReason>(pool, "lost").await;
+    assert!(
+        reason.contains(r#"unknown mismatch reason "lost""#),
+        "{reason}"
+    );
+    let source = refusal::<Source>(pool, "sweep").await;
+    assert!(source.contains(r#"unknown source "sweep""#), "{source}");
+    refusal::<PaymentIntentStatus>(pool, "paid").await;
+    refusal::<RefundStatus>(pool, "refunded").await;
+    refusal::<StrayRefundStatus>(pool, "succeeded").await;
+    // A nullable column: only NULL is `None`; an unknown value is still an error.
+    refusal::<Nullable<OrderStatus>>(pool, "shipped").await;
+    let null: Nullable<OrderStatus> = read_back(pool, None).await.unwrap();
+    assert_eq!(Option::<OrderStatus>::from(null), None);
+    let paid: Nullable<OrderStatus> = read_back(pool, Some("paid")).await.unwrap();
+    assert_eq!(Option::from(paid), Some(OrderStatus::Paid));
+    let text: NullableText = read_back(pool, None).await.unwrap();
+    assert_eq!(Option::<String>::from(text), None);
+});

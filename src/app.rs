@@ -1,20 +1,27 @@
 //! Builds the Rocket application. `main` and the tests call the same `build`,
 //! so the tests exercise exactly what runs in production.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use rocket::fairing::AdHoc;
 use rocket::figment::Figment;
+use rocket::tokio::sync::Notify;
 use rocket::{Build, Rocket};
 use rocket_db_pools::Database;
 
 use crate::auth::hash_pool::{HashPool, HashPoolSettings};
+use crate::checkout::inbox_workers;
+use crate::checkout::inbox_writer::InboxWriter;
 use crate::checkout::sweep;
 use crate::config::{self, Settings};
 use crate::db::{self, Db};
 use crate::housekeeping;
 use crate::http::{self, edge};
 use crate::stripe::gateway::StripeGateway;
+
+/// Wakes the inbox workers when the writer has stored events.
+struct InboxSignal(Arc<Notify>);
 
 pub fn build(figment: Figment) -> Rocket<Build> {
     rocket::custom(figment)
@@ -76,6 +83,24 @@ pub fn build(figment: Figment) -> Rocket<Build> {
                 }
             },
         ))
+        .attach(AdHoc::try_on_ignite(
+            "webhook inbox writer",
+            |rocket| async move {
+                let (Some(settings), Some(pool)) = (rocket.state::<Settings>(), Db::fetch(&rocket))
+                else {
+                    return Err(rocket);
+                };
+                let inbox = &settings.webhook_inbox;
+                let stored = InboxSignal(Arc::new(Notify::new()));
+                let writer = InboxWriter::start(
+                    (**pool).clone(),
+                    inbox.batch_max as usize,
+                    inbox.queue_len as usize,
+                    stored.0.clone(),
+                );
+                Ok(rocket.manage(writer).manage(stored))
+            },
+        ))
         .attach(AdHoc::on_liftoff("simulator webhooks", |rocket| {
             Box::pin(async move {
                 // The in-process simulator delivers its events to this server.
@@ -107,6 +132,15 @@ pub fn build(figment: Figment) -> Rocket<Build> {
                 ) else {
                     return;
                 };
+                if let Some(stored) = rocket.state::<InboxSignal>() {
+                    inbox_workers::start(
+                        (**db).clone(),
+                        gateway.clone(),
+                        settings.webhook_inbox.clone(),
+                        stored.0.clone(),
+                        rocket.shutdown(),
+                    );
+                }
                 rocket::tokio::spawn(housekeeping::run_periodically(
                     (**db).clone(),
                     settings.login_window_secs,

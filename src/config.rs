@@ -42,6 +42,45 @@ pub struct Settings {
     pub reconcile_refund_age_secs: u64,
     #[serde(default)]
     pub stripe: StripeSettings,
+    #[serde(default)]
+    pub webhook_inbox: InboxSettings,
+}
+
+/// `[webhook_inbox]`: how webhook deliveries are stored and applied.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct InboxSettings {
+    /// Tasks applying stored events (per instance). 0 stores events and
+    /// applies none (another instance, or a later start, applies them).
+    pub workers: u32,
+    /// Most deliveries stored in one commit.
+    pub batch_max: u32,
+    /// Deliveries that may wait for the writer before requests wait to queue.
+    pub queue_len: u32,
+    /// Most events about one PaymentIntent applied together.
+    pub group_max: u32,
+    /// How long a worker holds an event it claimed; after that (a crash, a
+    /// hang) another worker or instance may claim it.
+    pub lease_secs: u64,
+    /// How often an idle worker looks for work it was not told about
+    /// (another instance's events, retries, expired leases).
+    pub poll_ms: u64,
+    /// A failed event is retried after 1 s, 2 s, 4 s, ... up to this.
+    pub retry_max_secs: u64,
+}
+
+impl Default for InboxSettings {
+    fn default() -> Self {
+        InboxSettings {
+            workers: 2,
+            batch_max: 128,
+            queue_len: 4096,
+            group_max: 100,
+            lease_secs: 60,
+            poll_ms: 1000,
+            retry_max_secs: 300,
+        }
+    }
 }
 
 /// `[stripe]` in Rocket.toml; `STRIPE_SECRET_KEY`, `STRIPE_WEBHOOK_SECRET`
@@ -237,6 +276,17 @@ pub fn check(figment: &Figment) -> Result<Settings, String> {
         if settings.stripe.webhook_secret.is_empty() {
             return Err("STRIPE_WEBHOOK_SECRET is required with a real Stripe key: webhooks cannot be verified without it".into());
         }
+    }
+    let inbox = &settings.webhook_inbox;
+    if !(1..=1000).contains(&inbox.batch_max) || inbox.queue_len == 0 || inbox.group_max == 0 {
+        return Err(
+            "webhook_inbox: batch_max must be 1..=1000, queue_len and group_max at least 1".into(),
+        );
+    }
+    if inbox.workers > 64 || inbox.lease_secs == 0 || inbox.poll_ms == 0 {
+        return Err(
+            "webhook_inbox: workers must be at most 64, lease_secs and poll_ms at least 1".into(),
+        );
     }
     Ok(settings)
 }

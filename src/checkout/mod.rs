@@ -6,6 +6,8 @@ pub mod callback;
 pub mod cancel;
 pub mod cards;
 pub mod confirm;
+pub mod inbox_workers;
+pub mod inbox_writer;
 pub mod intent;
 pub mod line_items;
 pub mod refund;
@@ -14,6 +16,7 @@ pub mod settle;
 pub mod stray;
 pub mod sweep;
 pub mod webhook;
+pub mod webhook_intake;
 
 use rocket::http::Status;
 use serde_json::json;

@@ -1,18 +1,20 @@
-//! Stripe's webhook: verify the signature over the raw bytes, store the event
-//! in the inbox once, then bring the order in line with what Stripe says now.
-//! Each event is handled by re-reading the PaymentIntent from Stripe (the
+//! Stripe's webhook events, applied by the inbox workers after intake
+//! (`webhook_intake`) stored them: bring the order in line with what Stripe
+//! says now. Each event is handled by re-reading the PaymentIntent from Stripe (the
 //! same path as the callback), so duplicates and any order of arrival end in
 //! the same state: the latest truth, applied through forward-only transitions.
 //! Refund events re-read the paying charge the same way (`refunded_total`).
 
+use crate::checkout::webhook_intake::plain_text;
 use crate::checkout::{refunded_total, stray, stripe_error};
 use crate::db::DbPool;
 use crate::domain::Source;
 use crate::http::error::{ApiError, ApiResult};
-use crate::store::{self, orders::OrderRow, payments::AttemptRow, webhook_events::NewEvent, Conn};
+use crate::store::{
+    self, orders::OrderRow, payments::AttemptRow, webhook_queue::ClaimedEvent, Conn,
+};
 use crate::stripe::gateway::StripeGateway;
 use crate::stripe::types::{Event, PaymentIntent};
-use crate::stripe::webhook::{SignatureError, SignatureHeader};
 use crate::stripe::StripeError;
 use serde_json::Value;
 
@@ -28,11 +30,6 @@ const REFUND_EVENTS: &[&str] = &[
     "refund.failed",
 ];
 
-pub struct Ack {
-    pub event_id: String,
-    pub outcome: String,
-}
-
 const PAYMENT_INTENT_EVENTS: &[&str] = &[
     "payment_intent.created",
     "payment_intent.processing",
@@ -43,133 +40,145 @@ const PAYMENT_INTENT_EVENTS: &[&str] = &[
     "payment_intent.amount_capturable_updated",
 ];
 
-/// What the `Stripe-Signature` header alone can refuse (missing, oversized,
-/// too many signatures, malformed, stale), checked before the body is read:
-/// it costs no MAC and no body.
-pub fn check_header(gateway: &StripeGateway, header: Option<&str>) -> ApiResult<SignatureHeader> {
-    let signature = SignatureHeader::parse(header).map_err(refused)?;
-    signature
-        .check_timestamp(
-            gateway.webhook_tolerance_secs,
-            chrono::Utc::now().timestamp(),
-        )
-        .map_err(refused)?;
-    Ok(signature)
+/// What applying a claimed group came to: each event's outcome, in the
+/// group's order, and the order the events turned out to concern.
+pub struct Applied {
+    pub outcomes: Vec<(String, String)>,
+    pub order_id: Option<String>,
 }
 
-fn refused(error: SignatureError) -> ApiError {
-    ApiError::bad_request(error.code(), format!("webhook refused: {error}"))
-}
-
-/// Text from the event that reaches a query. No Stripe id or event type has
-/// control characters, and PostgreSQL refuses NUL in text (SQLite would
-/// store it): refused alike on both backends, before anything is stored.
-fn plain_text<'a>(field: &str, value: &'a str) -> ApiResult<&'a str> {
-    if value.chars().any(char::is_control) {
-        return Err(ApiError::bad_request(
-            "malformed_event",
-            format!("the event's {field} contains control characters"),
-        ));
+/// Applies events about one PaymentIntent (or a single event about none),
+/// coalesced: Stripe is asked about the PaymentIntent once, the
+/// PaymentIntent's own events are applied once with that answer (they all
+/// mean "look again"), and each refund or charge the refund events name is
+/// settled once. An error leaves the whole group to be retried; an outcome is
+/// per event.
+#[tracing::instrument(skip_all, fields(events = events.len(), payment_intent = events.first().and_then(|e| e.payment_intent_id.as_deref())))]
+pub async fn apply(
+    db: &DbPool,
+    gateway: &StripeGateway,
+    events: &[ClaimedEvent],
+) -> ApiResult<Applied> {
+    let mut outcomes: Vec<(String, String)> = Vec::with_capacity(events.len());
+    let mut relevant: Vec<(usize, Event)> = Vec::new();
+    for (n, claimed) in events.iter().enumerate() {
+        let outcome = match serde_json::from_str::<Event>(&claimed.payload) {
+            // Intake read it, so this is a payload no Stripe event has
+            // (an object that is not an object): nothing to apply, for good.
+            Err(_) => "malformed",
+            Ok(_) if claimed.payment_intent_id.is_none() => not_about_a_payment(&claimed.kind),
+            Ok(event)
+                if PAYMENT_INTENT_EVENTS.contains(&claimed.kind.as_str())
+                    || REFUND_EVENTS.contains(&claimed.kind.as_str()) =>
+            {
+                relevant.push((n, event));
+                ""
+            }
+            Ok(_) => not_about_a_payment(&claimed.kind),
+        };
+        outcomes.push((claimed.id.clone(), outcome.to_string()));
     }
-    Ok(value)
+    let Some(pi_id) = events.first().and_then(|e| e.payment_intent_id.as_deref()) else {
+        return Ok(Applied {
+            outcomes,
+            order_id: None,
+        });
+    };
+    if relevant.is_empty() {
+        return Ok(Applied {
+            outcomes,
+            order_id: None,
+        });
+    }
+    let mut conn = db.acquire().await?;
+    // Looked up once here and handed down: it tells the handlers whose
+    // PaymentIntent this is.
+    let attempt = store::payments::by_payment_intent(&mut conn, pi_id).await?;
+    drop(conn);
+    let names_an_order = relevant
+        .iter()
+        .any(|(_, e)| e.data.object["metadata"]["order_id"].is_string());
+    let known = current(db, gateway, pi_id, attempt, names_an_order).await?;
+    let Some((pi, order, is_latest)) = known else {
+        for (n, _) in &relevant {
+            outcomes[*n].1 = "foreign".into();
+        }
+        return Ok(Applied {
+            outcomes,
+            order_id: None,
+        });
+    };
+    let source_of = |n: usize| Source::Webhook(events[n].id.clone());
+    let intent_events: Vec<usize> = relevant
+        .iter()
+        .filter(|(_, e)| PAYMENT_INTENT_EVENTS.contains(&e.kind.as_str()))
+        .map(|(n, _)| *n)
+        .collect();
+    if let Some(&newest) = intent_events.last() {
+        let outcome = stray::apply(db, gateway, &order, &pi, is_latest, &source_of(newest))
+            .await?
+            .describe();
+        for n in &intent_events {
+            outcomes[*n].1 = outcome.clone();
+        }
+    }
+    // Refund events, one application per object they are about (a refund,
+    // or a charge), with the newest snapshot of it.
+    let mut refund_objects: Vec<(String, Vec<usize>)> = Vec::new();
+    for (n, event) in relevant
+        .iter()
+        .filter(|(_, e)| REFUND_EVENTS.contains(&e.kind.as_str()))
+    {
+        let object = &event.data.object;
+        let key = format!("{}:{}", object["object"], object["id"]);
+        match refund_objects.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, members)) => members.push(*n),
+            None => refund_objects.push((key, vec![*n])),
+        }
+    }
+    for (_, members) in &refund_objects {
+        let newest = *members.last().expect("a group has members");
+        let snapshot = &relevant
+            .iter()
+            .find(|(n, _)| *n == newest)
+            .expect("member of relevant")
+            .1
+            .data
+            .object;
+        let outcome = refund(
+            db,
+            gateway,
+            &pi,
+            &order,
+            is_latest,
+            snapshot,
+            &source_of(newest),
+        )
+        .await?;
+        for n in members {
+            outcomes[*n].1 = outcome.clone();
+        }
+    }
+    Ok(Applied {
+        outcomes,
+        order_id: Some(order.id),
+    })
+}
+
+fn not_about_a_payment(kind: &str) -> &'static str {
+    if kind == "charge.dispute.created" {
+        "recorded"
+    } else {
+        "ignored"
+    }
 }
 
 /// Stripe refused for good (a 4xx other than 404, e.g. an id it can never
 /// accept): asking again cannot change the answer. `stripe_error` turns every
 /// such refusal into this code; outages and rate limits are 503 instead.
-fn permanent_refusal(error: &ApiError) -> bool {
+pub fn permanent_refusal(error: &ApiError) -> bool {
     error.code == "payment_provider_refused"
 }
-
-#[tracing::instrument(skip_all, fields(body_len = raw.len()))]
-pub async fn receive(
-    db: &DbPool,
-    gateway: &StripeGateway,
-    raw: &[u8],
-    signature: &SignatureHeader,
-) -> ApiResult<Ack> {
-    let secrets: Vec<&str> = gateway.webhook_secrets.iter().map(|s| s.expose()).collect();
-    signature.check_payload(raw, &secrets).map_err(refused)?;
-    let text = std::str::from_utf8(raw)
-        .map_err(|_| ApiError::bad_request("malformed_event", "the event is not UTF-8"))?;
-    let event: Event = serde_json::from_str(text).map_err(|e| {
-        ApiError::bad_request(
-            "malformed_event",
-            format!("the event is not a Stripe event: {e}"),
-        )
-    })?;
-    plain_text("id", &event.id)?;
-    plain_text("type", &event.kind)?;
-    let object = &event.data.object;
-    let payment_intent_id = match object["object"].as_str() {
-        Some("payment_intent") => object["id"].as_str(),
-        _ => object["payment_intent"].as_str(),
-    }
-    .map(|pi| plain_text("payment_intent", pi))
-    .transpose()?;
-    let snapshot_order_id = object["metadata"]["order_id"]
-        .as_str()
-        .map(|id| plain_text("metadata.order_id", id))
-        .transpose()?;
-    let mut conn = db.acquire().await?;
-    // Looked up once here and handed down: it tags the inbox row and tells
-    // the handlers whose PaymentIntent this is.
-    let attempt = match payment_intent_id {
-        Some(pi) => store::payments::by_payment_intent(&mut conn, pi).await?,
-        None => None,
-    };
-    let order_id = attempt
-        .as_ref()
-        .map(|a| a.order_id.clone())
-        .or_else(|| snapshot_order_id.map(str::to_string));
-    let first = store::webhook_events::receive(
-        &mut conn,
-        &NewEvent {
-            id: &event.id,
-            kind: &event.kind,
-            payment_intent_id,
-            order_id: order_id.as_deref(),
-            payload: text,
-        },
-    )
-    .await?;
-    drop(conn);
-    if !first {
-        return Ok(Ack {
-            event_id: event.id,
-            outcome: "duplicate".into(),
-        });
-    }
-    let source = Source::Webhook(event.id.clone());
-    let handled = match (event.kind.as_str(), payment_intent_id) {
-        (kind, Some(pi)) if PAYMENT_INTENT_EVENTS.contains(&kind) => {
-            reconcile(db, gateway, pi, attempt, object, &source).await
-        }
-        (kind, Some(pi)) if REFUND_EVENTS.contains(&kind) => {
-            refund(db, gateway, pi, attempt, object, &source).await
-        }
-        ("charge.dispute.created", _) => Ok("recorded".to_string()),
-        _ => Ok("ignored".to_string()),
-    };
-    // A transient failure leaves the event unprocessed and answers non-2xx,
-    // so Stripe redelivers it; a permanent refusal is recorded and
-    // acknowledged: redelivering it for three days would change nothing.
-    let outcome = match handled {
-        Ok(outcome) => outcome,
-        Err(error) if permanent_refusal(&error) => {
-            tracing::warn!(event = %event.id, reason = %error.message, "Stripe refused the event's object for good");
-            "provider_refused".to_string()
-        }
-        Err(error) => return Err(error),
-    };
-    let mut conn = db.acquire().await?;
-    store::webhook_events::mark_processed(&mut conn, &event.id, &outcome).await?;
-    Ok(Ack {
-        event_id: event.id,
-        outcome,
-    })
-}
-
 /// The order a PaymentIntent belongs to, and whether it is that order's
 /// current attempt. A PaymentIntent not in the attempts table is linked by its
 /// metadata when it names an attempt that never learned its id (orderpay
@@ -212,9 +221,9 @@ async fn current(
     gateway: &StripeGateway,
     pi_id: &str,
     attempt: Option<AttemptRow>,
-    snapshot: &Value,
+    names_an_order: bool,
 ) -> ApiResult<Option<(PaymentIntent, OrderRow, bool)>> {
-    if attempt.is_none() && !snapshot["metadata"]["order_id"].is_string() {
+    if attempt.is_none() && !names_an_order {
         return Ok(None);
     }
     let pi = match gateway.client.retrieve_payment_intent(pi_id).await {
@@ -228,22 +237,6 @@ async fn current(
         .map(|(order, is_latest)| (pi, order, is_latest)))
 }
 
-async fn reconcile(
-    db: &DbPool,
-    gateway: &StripeGateway,
-    pi_id: &str,
-    attempt: Option<AttemptRow>,
-    snapshot: &Value,
-    source: &Source,
-) -> ApiResult<String> {
-    let Some((pi, order, is_latest)) = current(db, gateway, pi_id, attempt, snapshot).await? else {
-        return Ok("foreign".into());
-    };
-    Ok(stray::apply(db, gateway, &order, &pi, is_latest, source)
-        .await?
-        .describe())
-}
-
 /// A refund only applies to a paid order: if its payment has not been
 /// recorded yet (events out of order), it is settled first. Only a refund of
 /// the PaymentIntent that paid the order changes it: refunding a stray
@@ -255,16 +248,14 @@ async fn reconcile(
 async fn refund(
     db: &DbPool,
     gateway: &StripeGateway,
-    pi_id: &str,
-    attempt: Option<AttemptRow>,
+    pi: &PaymentIntent,
+    order: &OrderRow,
+    is_latest: bool,
     snapshot: &Value,
     source: &Source,
 ) -> ApiResult<String> {
-    let Some((pi, order, is_latest)) = current(db, gateway, pi_id, attempt, snapshot).await? else {
-        return Ok("foreign".into());
-    };
     if order.status.is_payable() {
-        stray::apply(db, gateway, &order, &pi, is_latest, source).await?;
+        stray::apply(db, gateway, order, pi, is_latest, source).await?;
     }
     let mut conn = db.acquire().await?;
     let paid_by = store::orders::get(&mut conn, &order.id)

@@ -5,6 +5,7 @@
 pub mod account;
 pub mod currency;
 pub mod email;
+pub mod inbox_status;
 pub mod mismatch;
 pub mod money;
 pub mod order_number;
@@ -16,6 +17,7 @@ pub mod source;
 pub mod unknown_name;
 
 pub use currency::Currency;
+pub use inbox_status::InboxStatus;
 pub use mismatch::{MismatchReason, StrayRefundStatus};
 pub use order_status::OrderStatus;
 pub use payment_intent_status::PaymentIntentStatus;

@@ -13,6 +13,7 @@ pub mod tokens;
 pub mod types;
 pub mod users;
 pub mod webhook_events;
+pub mod webhook_queue;
 
 pub type Conn = sqlx::AnyConnection;
 

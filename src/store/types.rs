@@ -19,7 +19,7 @@ use sqlx::error::BoxDynError;
 use sqlx::{Any, Type, TypeInfo};
 
 use crate::domain::{
-    Currency, MismatchReason, OrderStatus, PaymentIntentStatus, RefundStatus, Source,
+    Currency, InboxStatus, MismatchReason, OrderStatus, PaymentIntentStatus, RefundStatus, Source,
     StrayRefundStatus, UnknownName,
 };
 
@@ -94,6 +94,7 @@ text_column!(RefundStatus, parse_text);
 text_column!(MismatchReason, parse_text);
 text_column!(StrayRefundStatus, parse_text);
 text_column!(Source, parse_text);
+text_column!(InboxStatus, parse_text);
 text_column!(Currency, parse_currency_code);
 
 /// A currency is stored as its exact lowercase code.

@@ -190,6 +190,20 @@ pub fn test_figment(database_url: &str) -> Figment {
         .merge(("shutdown.mercy", 0))
         // Stripe calls to the simulator: fail fast rather than wait 30 s.
         .merge(("stripe.timeout_secs", 5))
+        // Inbox retries after an outage the test made: seconds, not minutes.
+        .merge(("webhook_inbox.retry_max_secs", 2))
+        .merge(("webhook_inbox.poll_ms", 200))
+}
+
+/// `figment`, paying through `sim` and trusting its webhook secrets.
+fn with_sim(figment: Figment, sim: &Sim) -> Figment {
+    figment
+        .merge(("stripe.secret_key", sim.secret_key()))
+        .merge(("stripe.api_base", sim.base_url()))
+        .merge((
+            "stripe.webhook_secret",
+            sim.webhooks.settings().secrets.join(","),
+        ))
 }
 
 struct Launched {
@@ -214,18 +228,30 @@ impl TestApp {
         let sim = Arc::clone(&self.sim);
         let (backend, url) = (self.backend, self.database_url.clone());
         drop(self);
-        let figment = figment
-            .merge(("stripe.secret_key", sim.secret_key()))
-            .merge(("stripe.api_base", sim.base_url()))
-            .merge((
-                "stripe.webhook_secret",
-                sim.webhooks.settings().secrets.join(","),
-            ));
-        let app = Self::launch(backend, &url, figment, Some(Arc::clone(&sim))).await;
+        let app = Self::launch(
+            backend,
+            &url,
+            with_sim(figment, &sim),
+            Some(Arc::clone(&sim)),
+        )
+        .await;
         let mut settings = sim.webhooks.settings();
         settings.url = Some(format!("{}/api/v1/webhooks/stripe", app.base_url));
         sim.webhooks.configure(settings);
         app
+    }
+
+    /// A second instance of the server on the same database and the same
+    /// simulator (which keeps delivering its webhooks to the first).
+    pub async fn another_instance(&self, figment: Figment) -> TestApp {
+        let sim = Arc::clone(&self.sim);
+        Self::launch(
+            self.backend,
+            &self.database_url,
+            with_sim(figment, &sim),
+            Some(sim),
+        )
+        .await
     }
 
     /// `start_with`; `sim` is the simulator when the app talks to one it did not start.
@@ -287,6 +313,30 @@ impl TestApp {
 
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// Waits until the inbox workers have applied every stored webhook
+    /// event: a delivery is answered once stored, and applied after. Panics
+    /// with what is left after 30 s.
+    pub async fn applied(&self) {
+        let started = std::time::Instant::now();
+        loop {
+            let left: Vec<(String, String, String)> = sqlx::query_as(
+                "SELECT id, status, COALESCE(last_error, '') FROM webhook_events \
+                 WHERE status <> 'processed' ORDER BY received_at",
+            )
+            .fetch_all(self.pool())
+            .await
+            .expect("read the inbox");
+            if left.is_empty() {
+                return;
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(30),
+                "webhook events not applied after 30 s: {left:?}"
+            );
+            rocket::tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
     }
 
     /// Creates an API key with `scopes` (comma-separated) the way the CLI does.

@@ -229,6 +229,12 @@ db_test!(every_stored_name_reads_back_as_its_domain_value, |app| {
             Some(status)
         );
     }
+    for status in InboxStatus::ALL {
+        assert_eq!(
+            read_back(pool, Some(status.as_str())).await.ok(),
+            Some(status)
+        );
+    }
     for source in [Source::Reconcile, Source::Webhook("evt_1".into())] {
         let text = source.to_string();
         assert_eq!(read_back(pool, Some(&text)).await.ok(), Some(source));
@@ -260,6 +266,7 @@ db_test!(an_unknown_stored_name_is_a_decode_error, |app| {
     refusal::<PaymentIntentStatus>(pool, "paid").await;
     refusal::<RefundStatus>(pool, "refunded").await;
     refusal::<StrayRefundStatus>(pool, "succeeded").await;
+    refusal::<InboxStatus>(pool, "done").await;
     // A nullable column: only NULL is `None`; an unknown value is still an error.
     refusal::<Nullable<OrderStatus>>(pool, "shipped").await;
     let null: Nullable<OrderStatus> = read_back(pool, None).await.unwrap();

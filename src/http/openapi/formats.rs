@@ -28,6 +28,21 @@ pub fn nullable_date_time(gen: &mut SchemaGenerator) -> Schema {
     schema.into()
 }
 
+/// A webhook inbox entry's status (`InboxStatus`).
+pub fn inbox_status(_: &mut SchemaGenerator) -> Schema {
+    SchemaObject {
+        instance_type: Some(InstanceType::String.into()),
+        enum_values: Some(
+            crate::domain::InboxStatus::ALL
+                .iter()
+                .map(|s| s.as_str().into())
+                .collect(),
+        ),
+        ..Default::default()
+    }
+    .into()
+}
+
 /// The name under which `currency_code` is a shared component, for query
 /// parameters (declared as JSON text) to `$ref`.
 pub const CURRENCY_CODE: &str = "CurrencyCode";

@@ -10,28 +10,42 @@ use super::paging::{pagination, parse_limit, position_after, CURSOR_PARAM, LIMIT
 use crate::auth::api_key::{Admin, Scoped};
 use crate::auth::Scope;
 use crate::db::Db;
-use crate::http::error::ApiResult;
+use crate::domain::InboxStatus;
+use crate::http::error::{ApiError, ApiResult};
 use crate::http::input::id_param;
 use crate::http::openapi::{schema, Access, Body, Endpoint, QueryParam};
 use crate::http::response::{ListEnvelope, Success};
 use crate::http::views::{MismatchView, WebhookEventView};
 use crate::store::{self};
 
-#[rocket::get("/api/v1/admin/webhook-events?<type>&<order_id>&<limit>&<cursor>")]
+#[rocket::get("/api/v1/admin/webhook-events?<type>&<order_id>&<status>&<limit>&<cursor>")]
 async fn list_webhook_events(
     _key: Scoped<Admin>,
     db: &Db,
     r#type: Option<&str>,
     order_id: Option<&str>,
+    status: Option<&str>,
     limit: Option<&str>,
     cursor: Option<&str>,
 ) -> ApiResult<Success<Vec<WebhookEventView>>> {
     let limit = parse_limit(limit)?;
     let after = position_after(cursor)?;
     let order_id = order_id.map(|raw| id_param("order_id", raw)).transpose()?;
+    let status = status
+        .map(|raw| {
+            raw.parse::<InboxStatus>().map_err(|_| {
+                ApiError::invalid_field(
+                    "invalid_status",
+                    "status",
+                    "must be one of pending, processing, failed, processed",
+                )
+            })
+        })
+        .transpose()?;
     let mut conn = db.acquire().await?;
     let (rows, has_more) =
-        store::webhook_events::list(&mut conn, r#type, order_id, after.as_ref(), limit).await?;
+        store::webhook_events::list(&mut conn, r#type, order_id, status, after.as_ref(), limit)
+            .await?;
     let page = pagination(limit, has_more, rows.last(), |e| {
         vec![&e.received_at, &e.id]
     });
@@ -83,6 +97,11 @@ pub fn endpoints() -> Vec<Endpoint> {
                     schema: r#"{"type": "string"}"#,
                 },
                 ORDER_PARAM,
+                QueryParam {
+                    name: "status",
+                    description: "entries in one state: pending, processing, failed (retried later; see last_error) or processed",
+                    schema: r#"{"type": "string", "enum": ["pending", "processing", "failed", "processed"]}"#,
+                },
                 LIMIT_PARAM,
                 CURSOR_PARAM,
             ],

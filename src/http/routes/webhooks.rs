@@ -6,8 +6,8 @@ use rocket::http::{Method, Status};
 use rocket::request::{self, FromRequest, Request};
 use rocket::{Route, State};
 
-use crate::checkout::webhook;
-use crate::db::Db;
+use crate::checkout::inbox_writer::{InboxWriter, Stored};
+use crate::checkout::webhook_intake;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::openapi::{schema, Access, Body, Endpoint, HeaderParam};
 use crate::http::response::{Envelope, Success};
@@ -58,7 +58,7 @@ fn too_large(limit: ByteUnit) -> ApiError {
 
 #[rocket::post("/api/v1/webhooks/stripe", data = "<body>")]
 async fn stripe_webhook(
-    db: &Db,
+    inbox: &State<InboxWriter>,
     stripe: &State<StripeGateway>,
     request: WebhookRequest,
     body: Data<'_>,
@@ -71,7 +71,7 @@ async fn stripe_webhook(
     {
         return Err(too_large(request.limit));
     }
-    let signature = webhook::check_header(stripe, request.signature.as_deref())?;
+    let signature = webhook_intake::check_header(stripe, request.signature.as_deref())?;
     // The raw bytes are what is signed; a body without Content-Length
     // (chunked) stops at the limit.
     let raw = body
@@ -82,12 +82,16 @@ async fn stripe_webhook(
     if !raw.is_complete() {
         return Err(too_large(request.limit));
     }
-    let ack = webhook::receive(db, stripe, &raw, &signature).await?;
+    let ack = webhook_intake::accept(inbox, stripe, &raw, &signature).await?;
+    let outcome = match ack.stored {
+        Stored::First => "stored",
+        Stored::Duplicate => "duplicate",
+    };
     Ok(Success::ok(
         "received",
         WebhookReceipt {
             event: ack.event_id,
-            outcome: ack.outcome,
+            outcome: outcome.into(),
         },
     ))
 }
@@ -100,7 +104,7 @@ pub fn endpoints() -> Vec<Endpoint> {
     vec![Endpoint {
         method: Method::Post,
         path: "/api/v1/webhooks/stripe",
-        summary: "Stripe webhook (Stripe-Signature over the raw body; events stored once, acknowledged with 200)",
+        summary: "Stripe webhook (Stripe-Signature over the raw body; answered 200 once the event is stored, applied after; a redelivery is a duplicate)",
         access: Access::Public,
         query: &[],
         body: Body::None,

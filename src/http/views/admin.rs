@@ -17,12 +17,20 @@ pub struct WebhookEventView {
     pub order_id: Option<String>,
     #[schemars(schema_with = "crate::http::openapi::formats::date_time")]
     pub received_at: String,
-    /// null while unprocessed (Stripe was unreachable): a redelivery retries it.
+    /// null until a worker has applied it.
     #[schemars(schema_with = "crate::http::openapi::formats::nullable_date_time")]
     pub processed_at: Option<String>,
-    /// What handling it did: `paid`, `already_paid`, `duplicate`, `foreign`,
-    /// `ignored`, `mismatch:<reason>`, `refund_applied`, ...
+    /// What applying it did: `paid`, `already_paid`, `foreign`, `ignored`,
+    /// `mismatch:<reason>`, `refund_applied`, `provider_refused`, ...
     pub outcome: Option<String>,
+    /// `pending` (stored, not tried), `processing` (a worker holds it),
+    /// `failed` (the last try failed; tried again later), `processed`.
+    #[schemars(schema_with = "crate::http::openapi::formats::inbox_status")]
+    pub status: String,
+    /// Tries so far.
+    pub attempts: i64,
+    /// Why the last try failed (`<code>: <message>`); null once processed.
+    pub last_error: Option<String>,
 }
 
 impl From<EventRow> for WebhookEventView {
@@ -35,6 +43,9 @@ impl From<EventRow> for WebhookEventView {
             received_at: row.received_at,
             processed_at: row.processed_at,
             outcome: row.outcome,
+            status: row.status.to_string(),
+            attempts: row.attempts,
+            last_error: row.last_error,
         }
     }
 }

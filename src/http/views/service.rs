@@ -15,7 +15,8 @@ pub struct Health {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct WebhookReceipt {
     pub event: String,
-    /// What orderpay did: paid, processing, payment_failed, canceled,
-    /// refund_applied, duplicate, ignored, foreign, mismatch:<code>, ...
+    /// `stored` (this delivery stored the event; the inbox workers apply
+    /// it next) or `duplicate` (it was stored before). What applying it did
+    /// is in the admin inbox view (`GET /api/v1/admin/webhook-events`).
     pub outcome: String,
 }

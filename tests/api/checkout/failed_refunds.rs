@@ -144,6 +144,7 @@ db_test!(
         );
 
         let delivered = app.sim.webhooks.release(ReleaseOrder::Reverse).await;
+        app.applied().await;
         assert!(
             delivered.iter().all(|d| d.status == Some(200)),
             "{delivered:?}"
@@ -195,11 +196,18 @@ db_test!(
         let lost = refund(&app, &paid.key, order_id, body, None).await;
         assert_eq!(lost.status, Status::ServiceUnavailable);
         settle_webhooks(&app).await;
-        // The events name the refund's row in its metadata.
-        assert_eq!(
-            money(&app, order_id).await,
-            expected("partially_refunded", "5.00", &["succeeded"])
-        );
+        // The events name the refund's row in its metadata. They are applied
+        // after they are acknowledged, so the state is awaited (bounded).
+        let want = expected("partially_refunded", "5.00", &["succeeded"]);
+        let mut got = money(&app, order_id).await;
+        for _ in 0..200 {
+            if got == want {
+                break;
+            }
+            rocket::tokio::time::sleep(Duration::from_millis(25)).await;
+            got = money(&app, order_id).await;
+        }
+        assert_eq!(got, want);
         let row = &order(&app, order_id).await["refunds"][0];
         assert!(row["stripe_refund_id"].as_str().unwrap().starts_with("re_"));
         assert_eq!(app.sim.refund_amounts(&paid.pi), vec![500]);

@@ -14,6 +14,7 @@ mod refunds;
 mod reliability;
 mod stray_payments;
 mod webhook_inbox;
+mod webhook_queue;
 
 use std::time::Duration;
 
@@ -136,17 +137,19 @@ pub async fn wait_for_status(app: &TestApp, id: &str, status: &str) -> Value {
     );
 }
 
-/// Waits until the simulator has delivered everything it sent and nothing is in flight.
+/// Waits until the simulator has delivered everything it sent and nothing is
+/// in flight, and orderpay has applied what it stored.
 pub async fn settle_webhooks(app: &TestApp) {
     let mut last = usize::MAX;
     for _ in 0..40 {
         let seen = app.sim.webhooks.deliveries().len();
         if seen == last {
-            return;
+            break;
         }
         last = seen;
         rocket::tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    app.applied().await;
 }
 
 pub fn paid_entries(order: &Value) -> Vec<Value> {

@@ -135,6 +135,7 @@ db_test!(the_payment_callback_marks_paid_once, |app| {
     );
     // The held webhooks arrive late and change nothing.
     app.sim.webhooks.release(ReleaseOrder::Fifo).await;
+    app.applied().await;
     assert_eq!(
         order(&app, &shop.order).await["history"]
             .as_array()
@@ -228,6 +229,7 @@ db_test!(a_payment_intent_that_does_not_match_does_not_pay, |app| {
         (Status::Conflict, "amount_mismatch")
     );
     app.sim.webhooks.release(ReleaseOrder::Fifo).await;
+    app.applied().await;
     assert_eq!(
         order(&app, &shop.order).await["status"],
         "pending_payment",

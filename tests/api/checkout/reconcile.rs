@@ -50,6 +50,7 @@ db_test!(a_sweep_marks_paid_what_no_message_reported, |app| {
     let again = sweep(&app).await;
     assert_eq!(again["checked"], 0, "a paid order is not asked about again");
     app.sim.webhooks.release(ReleaseOrder::Fifo).await;
+    app.applied().await;
     settle_webhooks(&app).await;
     assert_eq!(
         sources(&order(&app, &shop.order).await),

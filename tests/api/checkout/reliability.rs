@@ -152,6 +152,7 @@ db_test!(repeated_and_shuffled_events_end_in_the_same_state, |app| {
             .await
             .unwrap();
         let report = app.sim.webhooks.release(order_round).await;
+        app.applied().await;
         assert!(report.iter().all(|d| d.status == Some(200)), "{report:?}");
         let done = order(&app, &id).await;
         assert_eq!(
@@ -191,6 +192,7 @@ db_test!(
         // The webhook first, then the callback.
         pay(shop.order.clone()).await;
         app.sim.webhooks.release(ReleaseOrder::Fifo).await;
+        app.applied().await;
         assert_eq!(order(&app, &shop.order).await["status"], "paid");
         assert_eq!(shop.callback(&app, &shop.order).await.status, Status::Ok);
         let entries = paid_entries(&order(&app, &shop.order).await);
@@ -210,6 +212,7 @@ db_test!(
         );
         assert_eq!(shop.callback(&app, &second).await.status, Status::Ok);
         let report = app.sim.webhooks.release(ReleaseOrder::Fifo).await;
+        app.applied().await;
         assert!(report.iter().all(|d| d.status == Some(200)));
         let entries = paid_entries(&order(&app, &second).await);
         assert_eq!(entries.len(), 1);
@@ -227,6 +230,7 @@ db_test!(
         );
         assert_eq!(callback.status, Status::Ok);
         assert_eq!((first.status, again.status), (Some(200), Some(200)));
+        app.applied().await;
         assert_eq!(paid_entries(&order(&app, &third).await).len(), 1);
     }
 );

@@ -151,12 +151,14 @@ db_test!(
         let pi = canceled_with_an_unknown_payment_intent(&app, &shop).await;
         pay_at_stripe(&app, &pi).await;
         app.sim.webhooks.release(ReleaseOrder::Fifo).await;
+        app.applied().await;
         assert_eq!(
             wait_for_refunds(&app, &pi).await,
             vec![11200],
             "all of it, back"
         );
         app.sim.webhooks.release(ReleaseOrder::Fifo).await;
+        app.applied().await;
         settle_webhooks(&app).await;
         let view = order(&app, &shop.order).await;
         assert_eq!(view["status"], "canceled");
@@ -220,6 +222,7 @@ db_test!(
         let pi = canceled_with_an_unknown_payment_intent(&app, &shop).await;
         pay_at_stripe(&app, &pi).await;
         app.sim.webhooks.release(ReleaseOrder::Fifo).await;
+        app.applied().await;
         settle_webhooks(&app).await;
         sweep(&app).await;
         assert_eq!(app.sim.refund_amounts(&pi), Vec::<i64>::new());
@@ -255,6 +258,7 @@ db_test!(
         tamper_amount(&app, &pi).await;
         pay_at_stripe(&app, &pi).await;
         app.sim.webhooks.release(ReleaseOrder::Fifo).await;
+        app.applied().await;
         assert_eq!(wait_for_refunds(&app, &pi).await, vec![100]);
         settle_webhooks(&app).await;
         let view = order(&app, &shop.order).await;
@@ -314,10 +318,12 @@ db_test!(
         .unwrap();
         pay_at_stripe(&app, &second.id).await;
         app.sim.webhooks.release(ReleaseOrder::Fifo).await;
+        app.applied().await;
         assert_eq!(wait_for_refunds(&app, &second.id).await, vec![11200]);
         // Its charge.refunded event comes and goes: the order that the first
         // payment paid is untouched.
         app.sim.webhooks.release(ReleaseOrder::Fifo).await;
+        app.applied().await;
         settle_webhooks(&app).await;
         let view = order(&app, &shop.order).await;
         assert_eq!(view["status"], "paid");

@@ -2,7 +2,7 @@
 
 use orderpay::stripe::IdempotencyKey;
 use rocket::http::{Header, Status};
-use serde_json::json;
+use serde_json::{json, Value};
 
 use super::*;
 use crate::db_test;
@@ -50,7 +50,9 @@ db_test!(
         let accepted =
             post_event(&app, &event, Some(signed(&event, "whsec_rotated_new", now))).await;
         assert_eq!(accepted.status, Status::Ok, "{:?}", accepted.body);
-        assert_eq!(accepted.body["data"]["outcome"], "ignored");
+        assert_eq!(accepted.body["data"]["outcome"], "stored");
+        app.applied().await;
+        assert_eq!(inbox_outcome(&app, "evt_test_1").await, "ignored");
         let again = post_event(&app, &event, Some(signed(&event, &sim_secret, now))).await;
         assert_eq!(
             (again.status, again.body["data"]["outcome"].as_str()),
@@ -74,8 +76,10 @@ db_test!(
         let reply = post_event(&app, &event, Some(signed(&event, &sim_secret, now))).await;
         assert_eq!(
             (reply.status, reply.body["data"]["outcome"].as_str()),
-            (Status::Ok, Some("foreign"))
+            (Status::Ok, Some("stored"))
         );
+        app.applied().await;
+        assert_eq!(inbox_outcome(&app, "evt_test_2").await, "foreign");
         let malformed = post_event(
             &app,
             "{not json",
@@ -88,6 +92,28 @@ db_test!(
         );
     }
 );
+
+/// The first admin inbox entry with `status`, waiting up to 10 s for one.
+async fn wait_for_inbox_entry(app: &TestApp, status: &str) -> Value {
+    let started = std::time::Instant::now();
+    loop {
+        let reply = app
+            .get(
+                &format!("/api/v1/admin/webhook-events?status={status}"),
+                Some(&app.admin_key),
+            )
+            .await;
+        assert_eq!(reply.status, Status::Ok, "{:?}", reply.body);
+        if let Some(entry) = reply.body["data"].as_array().and_then(|a| a.first()) {
+            return entry.clone();
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "no inbox entry is {status}"
+        );
+        rocket::tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
 
 /// The event's outcome in the inbox, "" while unprocessed (sqlx's `Any`
 /// cannot decode a NULL text).
@@ -125,10 +151,11 @@ db_test!(
         .await;
         assert_eq!(
             (reply.status, reply.body["data"]["outcome"].as_str()),
-            (Status::Ok, Some("provider_refused")),
+            (Status::Ok, Some("stored")),
             "{:?}",
             reply.body
         );
+        app.applied().await;
         assert_eq!(inbox_outcome(&app, "evt_refused").await, "provider_refused");
         let again = post_event(
             &app,
@@ -138,7 +165,8 @@ db_test!(
         .await;
         assert_eq!(again.body["data"]["outcome"], "duplicate");
 
-        // Stripe failing (500) is transient: not acknowledged, left unprocessed.
+        // Stripe failing (500) is transient: the event is acknowledged (it is
+        // stored), its try fails and stays visible, and a later try applies it.
         app.sim.inject(FaultPlan {
             fail_next: 1,
             path_prefix: Some("payment_intents".into()),
@@ -147,19 +175,25 @@ db_test!(
         let unknown = about("evt_outage", "pi_unknown123");
         let reply = post_event(&app, &unknown, Some(signed(&unknown, &secret, now))).await;
         assert_eq!(
-            (reply.status, reply.code()),
-            (Status::ServiceUnavailable, "payment_provider_unavailable"),
-            "{:?}",
-            reply.body
-        );
-        assert_eq!(inbox_outcome(&app, "evt_outage").await, "", "unprocessed");
-        // Stripe's redelivery is then processed: Stripe does not know it (404).
-        let reply = post_event(&app, &unknown, Some(signed(&unknown, &secret, now))).await;
-        assert_eq!(
             (reply.status, reply.body["data"]["outcome"].as_str()),
-            (Status::Ok, Some("foreign")),
+            (Status::Ok, Some("stored")),
             "{:?}",
             reply.body
         );
+        let failed = wait_for_inbox_entry(&app, "failed").await;
+        assert_eq!(failed["id"], "evt_outage");
+        assert_eq!(failed["attempts"], 1);
+        assert!(
+            failed["last_error"]
+                .as_str()
+                .is_some_and(|e| e.starts_with("payment_provider_unavailable")),
+            "{failed:?}"
+        );
+        assert_eq!(failed["outcome"], Value::Null);
+        // Retried after its delay: Stripe does not know it (404).
+        app.applied().await;
+        assert_eq!(inbox_outcome(&app, "evt_outage").await, "foreign");
+        let done = wait_for_inbox_entry(&app, "processed").await;
+        assert!(done["last_error"].is_null());
     }
 );

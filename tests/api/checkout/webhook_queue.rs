@@ -1,0 +1,389 @@
+//! The webhook inbox as a queue: a delivery is acknowledged only once its
+//! event is stored (deliveries share commits), each event is stored once,
+//! and workers apply it after the answer: surviving crashes, sharing the
+//! work between instances, and coalescing a PaymentIntent's events into the
+//! state applying them one by one gives.
+
+use std::collections::HashSet;
+
+use orderpay::stripe::api::RefundParams;
+use orderpay::stripe::IdempotencyKey;
+use rocket::futures::future::join_all;
+use rocket::http::Status;
+use serde_json::{json, Value};
+
+use super::*;
+use crate::db_test;
+use crate::helpers::{test_figment, Backend, TestApp};
+
+fn customer_event(id: &str) -> String {
+    json!({"id": id, "object": "event", "type": "customer.created",
+           "created": chrono::Utc::now().timestamp(), "livemode": false,
+           "data": {"object": {"id": "cus_1", "object": "customer"}}})
+    .to_string()
+}
+
+async fn deliver(app: &TestApp, body: &str) -> Reply {
+    let secret = app.sim.webhooks.settings().secrets[0].clone();
+    let at = chrono::Utc::now().timestamp();
+    post_event(app, body, Some(signed(body, &secret, at))).await
+}
+
+async fn stored_ids(app: &TestApp) -> HashSet<String> {
+    let rows: Vec<(String,)> = sqlx::query_as("SELECT id FROM webhook_events")
+        .fetch_all(app.pool())
+        .await
+        .unwrap();
+    rows.into_iter().map(|(id,)| id).collect()
+}
+
+/// Makes the database refuse to store events whose id is LIKE `pattern`: a
+/// trigger, so the failure happens inside the writer's statement, as a full
+/// disk or a lost connection would.
+async fn poison(app: &TestApp, name: &str, pattern: &str) {
+    let statements: Vec<String> = match app.backend {
+        Backend::Sqlite => vec![format!(
+            "CREATE TRIGGER {name} BEFORE INSERT ON webhook_events WHEN NEW.id LIKE '{pattern}' \
+             BEGIN SELECT RAISE(ABORT, 'poisoned'); END"
+        )],
+        Backend::Postgres => vec![
+            format!(
+                "CREATE FUNCTION {name}() RETURNS trigger AS $body$ BEGIN \
+                 IF NEW.id LIKE '{pattern}' THEN RAISE EXCEPTION 'poisoned'; END IF; \
+                 RETURN NEW; END $body$ LANGUAGE plpgsql"
+            ),
+            format!(
+                "CREATE TRIGGER {name} BEFORE INSERT ON webhook_events \
+                 FOR EACH ROW EXECUTE FUNCTION {name}()"
+            ),
+        ],
+    };
+    for sql in statements {
+        sqlx::query(&sql).execute(app.pool()).await.unwrap();
+    }
+}
+
+async fn cure(app: &TestApp, name: &str) {
+    let statements = match app.backend {
+        Backend::Sqlite => vec![format!("DROP TRIGGER {name}")],
+        Backend::Postgres => vec![
+            format!("DROP TRIGGER {name} ON webhook_events"),
+            format!("DROP FUNCTION {name}()"),
+        ],
+    };
+    for sql in statements {
+        sqlx::query(&sql).execute(app.pool()).await.unwrap();
+    }
+}
+
+db_test!(an_event_is_acknowledged_only_once_it_is_stored, |app| {
+    // The database refuses everything: every delivery of the batch is a 503.
+    poison(&app, "database_down", "evt_%").await;
+    let bodies: Vec<String> = (0..24)
+        .map(|n| customer_event(&format!("evt_down_{n}")))
+        .collect();
+    let replies = join_all(bodies.iter().map(|b| deliver(&app, b))).await;
+    for reply in &replies {
+        assert_eq!(
+            (reply.status, reply.code()),
+            (Status::ServiceUnavailable, "inbox_unavailable"),
+            "{:?}",
+            reply.body
+        );
+    }
+    assert!(stored_ids(&app).await.is_empty());
+    cure(&app, "database_down").await;
+
+    // Some events poison the batch they land in: whatever shared their
+    // commit is refused with them; whatever is acknowledged is stored.
+    poison(&app, "poisoned_events", "evt_poison%").await;
+    let ids: Vec<String> = (0..40)
+        .map(|n| match n % 5 {
+            0 => format!("evt_poison_{n}"),
+            _ => format!("evt_ok_{n}"),
+        })
+        .collect();
+    let bodies: Vec<String> = ids.iter().map(|id| customer_event(id)).collect();
+    let replies = join_all(bodies.iter().map(|b| deliver(&app, b))).await;
+    let stored = stored_ids(&app).await;
+    for (id, reply) in ids.iter().zip(&replies) {
+        match reply.status {
+            Status::Ok => assert!(stored.contains(id), "{id} acknowledged, not stored"),
+            Status::ServiceUnavailable => {
+                assert!(!stored.contains(id), "{id} refused, yet stored")
+            }
+            other => panic!("{id}: {other} {:?}", reply.body),
+        }
+        if id.starts_with("evt_poison") {
+            assert_eq!(reply.status, Status::ServiceUnavailable, "{id}");
+        }
+    }
+    // A failed batch does not stop the writer: a batch without poison is stored.
+    for n in 0..3 {
+        let id = format!("evt_alone_{n}");
+        let reply = deliver(&app, &customer_event(&id)).await;
+        assert_eq!(reply.body["data"]["outcome"], "stored", "{:?}", reply.body);
+    }
+    cure(&app, "poisoned_events").await;
+
+    // Stripe redelivers what was refused; now it is stored.
+    for (id, body) in ids.iter().zip(&bodies) {
+        if !stored.contains(id) {
+            let reply = deliver(&app, body).await;
+            assert_eq!(reply.body["data"]["outcome"], "stored", "{id}");
+        }
+    }
+    assert_eq!(stored_ids(&app).await.len(), ids.len() + 3);
+    app.applied().await;
+});
+
+db_test!(
+    duplicates_within_and_across_batches_are_stored_once,
+    |app| {
+        let ids: Vec<String> = (0..16).map(|n| format!("evt_dup_{n}")).collect();
+        // Each event four times, interleaved, all at once: copies meet in one
+        // batch and in different ones.
+        let deliveries: Vec<(String, String)> = (0..4)
+            .flat_map(|_| ids.iter().map(|id| (id.clone(), customer_event(id))))
+            .collect();
+        let replies = join_all(deliveries.iter().map(|(_, b)| deliver(&app, b))).await;
+        for id in &ids {
+            let outcomes: Vec<&str> = deliveries
+                .iter()
+                .zip(&replies)
+                .filter(|((of, _), _)| of == id)
+                .map(|(_, r)| {
+                    assert_eq!(r.status, Status::Ok, "{:?}", r.body);
+                    r.body["data"]["outcome"].as_str().unwrap()
+                })
+                .collect();
+            let mut sorted = outcomes.clone();
+            sorted.sort();
+            assert_eq!(
+                sorted,
+                ["duplicate", "duplicate", "duplicate", "stored"],
+                "{id}"
+            );
+        }
+        assert_eq!(stored_events(&app).await, 16);
+        app.applied().await;
+        // Later redeliveries, applied or not, are duplicates too.
+        let again = join_all(deliveries[..16].iter().map(|(_, b)| deliver(&app, b))).await;
+        assert!(again
+            .iter()
+            .all(|r| r.body["data"]["outcome"] == "duplicate"));
+        assert_eq!(stored_events(&app).await, 16);
+    }
+);
+
+/// Waits until the inbox holds an event of `kind` about `pi`.
+async fn wait_stored(app: &TestApp, kind: &str, pi: &str) {
+    for _ in 0..400 {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM webhook_events WHERE type = $1 AND payment_intent_id = $2",
+        )
+        .bind(kind)
+        .bind(pi)
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+        if n > 0 {
+            return;
+        }
+        rocket::tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("no {kind} event about {pi} was stored");
+}
+
+db_test!(a_crash_between_answer_and_apply_loses_nothing, |app| {
+    let url = app.database_url.clone();
+    // An instance that stores and applies nothing: as if it crashed right
+    // after answering.
+    let app = app
+        .restart(test_figment(&url).merge(("webhook_inbox.workers", 0)))
+        .await;
+    let shop = Shop::new(&app).await;
+    let pi = shop.payment_intent_id(&app, &shop.order).await;
+    pay_at_stripe(&app, &pi).await;
+    wait_stored(&app, "payment_intent.succeeded", &pi).await;
+    assert_eq!(order(&app, &shop.order).await["status"], "pending_payment");
+    // One event was held by a worker that died (its lease has run out);
+    // another is held by a worker still within its lease.
+    sqlx::query(
+        "UPDATE webhook_events SET status = 'processing', claim_token = 'dead', attempts = 1, \
+         claimed_until = '2000-01-01T00:00:00.000000Z' WHERE type = 'payment_intent.succeeded'",
+    )
+    .execute(app.pool())
+    .await
+    .unwrap();
+    sqlx::query(
+        "UPDATE webhook_events SET status = 'processing', claim_token = 'alive', attempts = 1, \
+         claimed_until = '2999-01-01T00:00:00.000000Z' WHERE type = 'payment_intent.created'",
+    )
+    .execute(app.pool())
+    .await
+    .unwrap();
+
+    let app = app.restart(test_figment(&url)).await;
+    let paid = wait_for_status(&app, &shop.order, "paid").await;
+    assert_eq!(paid_entries(&paid).len(), 1);
+    let (status, attempts, outcome): (String, i64, String) = sqlx::query_as(
+        "SELECT status, attempts, COALESCE(outcome, '') FROM webhook_events \
+         WHERE type = 'payment_intent.succeeded'",
+    )
+    .fetch_one(app.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        (status.as_str(), attempts, outcome.as_str()),
+        ("processed", 2, "paid")
+    );
+    let (held,): (String,) =
+        sqlx::query_as("SELECT status FROM webhook_events WHERE type = 'payment_intent.created'")
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
+    assert_eq!(held, "processing", "a live lease is respected");
+});
+
+/// Every event the simulator made about `pi` (its own and its charge's and
+/// refunds'), oldest first.
+fn events_about(app: &TestApp, pi: &str) -> Vec<Value> {
+    let data = app.sim.data.lock().unwrap();
+    data.events
+        .iter()
+        .filter(|e| {
+            let object = &e["data"]["object"];
+            object["id"] == pi || object["payment_intent"] == pi
+        })
+        .cloned()
+        .collect()
+}
+
+db_test!(two_instances_apply_each_event_once, |app| {
+    let shop = Shop::new(&app).await;
+    hold_webhooks(&app, 0);
+    let url = app.database_url.clone();
+    let other = app.another_instance(test_figment(&url)).await;
+    let mut orders = vec![shop.order.clone()];
+    for _ in 0..5 {
+        orders.push(new_order(&app, &shop.token, "MAIN-2", 1).await);
+    }
+    let mut events = Vec::new();
+    for id in &orders {
+        let pi = shop.payment_intent_id(&app, id).await;
+        pay_at_stripe(&app, &pi).await;
+        events.extend(events_about(&app, &pi));
+    }
+    // Stripe's deliveries reach either instance behind a load balancer,
+    // and redeliveries the other: every event to both, at once.
+    let bodies: Vec<String> = events.iter().map(Value::to_string).collect();
+    let replies = join_all(
+        bodies
+            .iter()
+            .flat_map(|b| [deliver(&app, b), deliver(&other, b)]),
+    )
+    .await;
+    assert!(replies.iter().all(|r| r.status == Status::Ok));
+    app.applied().await;
+    for id in &orders {
+        let paid = order(&app, id).await;
+        assert_eq!(paid["status"], "paid", "{paid:?}");
+        assert_eq!(paid_entries(&paid).len(), 1, "{paid:?}");
+    }
+    // No event was ever held by two workers: one claim each.
+    let (most,): (i64,) = sqlx::query_as("SELECT MAX(attempts) FROM webhook_events")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    assert_eq!(most, 1);
+    assert_eq!(stored_events(&app).await, events.len() as i64);
+    drop(other);
+});
+
+/// A PaymentIntent paid and refunded twice at Stripe, its events shuffled
+/// (by `seed`) and one of them repeated.
+async fn paid_and_refunded(app: &TestApp, shop: &Shop, seed: u64) -> (String, Vec<String>) {
+    let id = new_order(app, &shop.token, "MAIN-2", 2).await;
+    let pi = shop.payment_intent_id(app, &id).await;
+    pay_at_stripe(app, &pi).await;
+    for (n, amount) in [(1, 300), (2, 450)] {
+        let refund = RefundParams {
+            payment_intent: &pi,
+            amount: Some(amount),
+            ..Default::default()
+        };
+        stripe_side(app)
+            .create_refund(
+                &refund,
+                &IdempotencyKey::new(format!("dash-{n}-{pi}")).unwrap(),
+            )
+            .await
+            .unwrap();
+    }
+    let mut bodies: Vec<String> = events_about(app, &pi)
+        .iter()
+        .map(Value::to_string)
+        .collect();
+    // A small deterministic shuffle: the order of arrival is Stripe's to choose.
+    let mut state = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    for i in (1..bodies.len()).rev() {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        bodies.swap(i, (state >> 33) as usize % (i + 1));
+    }
+    let again = bodies[(state as usize) % bodies.len()].clone();
+    bodies.push(again);
+    (id, bodies)
+}
+
+/// What applying an order's events must agree on.
+fn outcome_of(order: &Value) -> (Value, Value, usize) {
+    (
+        order["status"].clone(),
+        order["amount_refunded"].clone(),
+        paid_entries(order).len(),
+    )
+}
+
+db_test!(coalesced_events_end_as_applying_them_one_by_one, |app| {
+    let url = app.database_url.clone();
+    let shop = Shop::new(&app).await;
+    hold_webhooks(&app, 0);
+    let stopped = test_figment(&url).merge(("webhook_inbox.workers", 0));
+    let mut app = app.restart(stopped.clone()).await;
+    for seed in 1..=3 {
+        // Coalesced: everything stored first, then one worker takes it all.
+        let (together, bodies) = paid_and_refunded(&app, &shop, seed).await;
+        for body in &bodies {
+            assert_eq!(deliver(&app, body).await.status, Status::Ok);
+        }
+        app = app.restart(test_figment(&url)).await;
+        app.applied().await;
+        let (groups,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(DISTINCT processed_at) FROM webhook_events WHERE order_id = $1",
+        )
+        .bind(&together)
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+        assert_eq!(groups, 1, "applied as one group");
+
+        // One by one, in the same order.
+        app = app
+            .restart(test_figment(&url).merge(("webhook_inbox.group_max", 1)))
+            .await;
+        let (alone, bodies) = paid_and_refunded(&app, &shop, seed).await;
+        for body in &bodies {
+            assert_eq!(deliver(&app, body).await.status, Status::Ok);
+            app.applied().await;
+        }
+        let (together, alone) = (order(&app, &together).await, order(&app, &alone).await);
+        assert_eq!(outcome_of(&together), outcome_of(&alone), "seed {seed}");
+        assert_eq!(outcome_of(&together).0, "partially_refunded");
+        app = app.restart(stopped.clone()).await;
+    }
+});

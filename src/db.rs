@@ -18,13 +18,45 @@ pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 #[database("orderpay")]
 pub struct Db(DbPool);
 
+/// The pools orderpay uses. Reads take any connection of `pool`;
+/// transactions (`begin`) take the writer. On PostgreSQL the writer is the
+/// same pool. On SQLite, which lets one connection write at a time, it is a
+/// separate pool of one connection: concurrent transactions queue for it in
+/// the process, in order, instead of each spinning on the file lock
+/// (`busy_timeout`, which sleeps in growing steps and lets late comers win).
 #[derive(Clone)]
-pub struct DbPool(pub AnyPool);
+pub struct DbPool {
+    pool: AnyPool,
+    writer: AnyPool,
+}
 
 impl std::ops::Deref for DbPool {
     type Target = AnyPool;
     fn deref(&self) -> &AnyPool {
-        &self.0
+        &self.pool
+    }
+}
+
+impl DbPool {
+    /// One pool for reads and writes (PostgreSQL, or a pool made elsewhere).
+    pub fn shared(pool: AnyPool) -> Self {
+        DbPool {
+            writer: pool.clone(),
+            pool,
+        }
+    }
+
+    /// The pool transactions and the webhook inbox's writes use.
+    pub fn writer(&self) -> &AnyPool {
+        &self.writer
+    }
+
+    /// A transaction on the writer. Shadows `AnyPool::begin`, so every use
+    /// case's transaction queues for SQLite's one writer. A transaction must
+    /// not begin another before it ends: on SQLite the second would wait for
+    /// the first forever (until the pool's acquire timeout).
+    pub async fn begin(&self) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Any>> {
+        self.writer.begin().await
     }
 }
 
@@ -45,21 +77,22 @@ impl rocket_db_pools::Pool for DbPool {
         let config: Config = figment
             .extract()
             .map_err(|e| DbError::Config(e.to_string()))?;
-        let pool = connect(
-            &config.url,
-            config.max_connections as u32,
-            Duration::from_secs(config.connect_timeout),
-        )
-        .await?;
-        Ok(DbPool(pool))
+        let timeout = Duration::from_secs(config.connect_timeout);
+        let pool = connect(&config.url, config.max_connections as u32, timeout).await?;
+        if !is_sqlite_url(&config.url) {
+            return Ok(DbPool::shared(pool));
+        }
+        let writer = connect(&config.url, 1, timeout).await?;
+        Ok(DbPool { pool, writer })
     }
 
     async fn get(&self) -> Result<Self::Connection, DbError> {
-        Ok(self.0.acquire().await?)
+        Ok(self.pool.acquire().await?)
     }
 
     async fn close(&self) {
-        self.0.close().await;
+        self.pool.close().await;
+        self.writer.close().await;
     }
 }
 

@@ -78,7 +78,7 @@ pub async fn run_once(
     let token = new_id();
     let now = chrono::Utc::now();
     let lease_until = now + chrono::Duration::seconds(settings.lease_secs as i64);
-    let mut conn = db.acquire().await?;
+    let mut conn = db.writer().acquire().await?;
     let Some(group) = webhook_queue::claim_group(
         &mut conn,
         &token,

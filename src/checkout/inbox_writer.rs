@@ -101,7 +101,7 @@ async fn commit(db: &DbPool, batch: &[Submission]) -> sqlx::Result<HashSet<Strin
         .map(|s| &s.event)
         .filter(|event| seen.insert(event.id.as_str()))
         .collect();
-    let mut conn = db.acquire().await?;
+    let mut conn = db.writer().acquire().await?;
     webhook_queue::insert_batch(&mut conn, &distinct).await
 }
 

@@ -80,8 +80,15 @@ pub struct ClaimedEvent {
     pub attempts: i64,
 }
 
-/// The condition that makes a row claimable at `$now`.
-const CLAIMABLE: &str = "status <> 'processed' AND (claimed_until IS NULL OR claimed_until < $1)";
+/// The condition that makes a row claimable at `$1` (now): not processed, no
+/// live lease on it, and no live lease on another event about the same
+/// PaymentIntent (that worker is applying it; this one waits its turn, so
+/// one PaymentIntent's events are applied one group at a time).
+const CLAIMABLE: &str = "status <> 'processed' AND (claimed_until IS NULL OR claimed_until < $1) \
+     AND NOT EXISTS (SELECT 1 FROM webhook_events AS busy \
+       WHERE busy.payment_intent_id = webhook_events.payment_intent_id \
+       AND busy.status <> 'processed' AND busy.status = 'processing' \
+       AND busy.claimed_until >= $1)";
 
 /// Claims the oldest claimable event and every other claimable event about
 /// the same PaymentIntent (at most `limit`), leased to `token` until

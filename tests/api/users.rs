@@ -418,7 +418,7 @@ db_test!(housekeeping_purges_dead_tokens_and_stale_failures, |app| {
         .await
         .unwrap();
 
-    let db = orderpay::db::DbPool(app.pool().clone());
+    let db = orderpay::db::DbPool::shared(app.pool().clone());
     let purged = orderpay::housekeeping::purge(&db, 900).await.unwrap();
     assert_eq!(
         (purged.tokens, purged.login_failures),

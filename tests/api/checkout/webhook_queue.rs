@@ -208,7 +208,8 @@ db_test!(a_crash_between_answer_and_apply_loses_nothing, |app| {
     wait_stored(&app, "payment_intent.succeeded", &pi).await;
     assert_eq!(order(&app, &shop.order).await["status"], "pending_payment");
     // One event was held by a worker that died (its lease has run out);
-    // another is held by a worker still within its lease.
+    // another (about another PaymentIntent) is held by a worker still within
+    // its lease.
     sqlx::query(
         "UPDATE webhook_events SET status = 'processing', claim_token = 'dead', attempts = 1, \
          claimed_until = '2000-01-01T00:00:00.000000Z' WHERE type = 'payment_intent.succeeded'",
@@ -217,8 +218,10 @@ db_test!(a_crash_between_answer_and_apply_loses_nothing, |app| {
     .await
     .unwrap();
     sqlx::query(
-        "UPDATE webhook_events SET status = 'processing', claim_token = 'alive', attempts = 1, \
-         claimed_until = '2999-01-01T00:00:00.000000Z' WHERE type = 'payment_intent.created'",
+        "INSERT INTO webhook_events (id, type, payment_intent_id, payload, received_at, status, \
+         claim_token, claimed_until, attempts) VALUES ('evt_held', 'payment_intent.processing', \
+         'pi_elsewhere', '{}', '2026-01-01T00:00:00.000000Z', 'processing', 'alive', \
+         '2999-01-01T00:00:00.000000Z', 1)",
     )
     .execute(app.pool())
     .await
@@ -239,7 +242,7 @@ db_test!(a_crash_between_answer_and_apply_loses_nothing, |app| {
         ("processed", 2, "paid")
     );
     let (held,): (String,) =
-        sqlx::query_as("SELECT status FROM webhook_events WHERE type = 'payment_intent.created'")
+        sqlx::query_as("SELECT status FROM webhook_events WHERE id = 'evt_held'")
             .fetch_one(app.pool())
             .await
             .unwrap();

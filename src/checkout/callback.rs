@@ -5,6 +5,7 @@
 
 use crate::checkout::{settle, stray, stripe_error};
 use crate::db::DbPool;
+use crate::domain::Source;
 use crate::http::error::{ApiError, ApiResult};
 use crate::store::{self, orders::OrderRow, payments::AttemptRow};
 use crate::stripe::gateway::StripeGateway;
@@ -30,12 +31,15 @@ pub async fn settle_callback(
         .await
         .map_err(stripe_error)?;
     let mut conn = db.acquire().await?;
-    let settled = settle::mark_paid(&mut conn, order, &pi, "callback").await?;
+    let settled = settle::mark_paid(&mut conn, order, &pi, &Source::Callback).await?;
     drop(conn);
     let is_latest = attempts.last().and_then(|a| a.payment_intent_id.as_deref()) == Some(&pi.id);
-    stray::contain(db, gateway, &order.id, &pi, is_latest, "callback").await?;
+    stray::contain(db, gateway, &order.id, &pi, is_latest, &Source::Callback).await?;
     if let Err(mismatch) = settled {
-        return Err(ApiError::conflict(mismatch.code, mismatch.message));
+        return Err(ApiError::conflict(
+            mismatch.reason.as_str(),
+            mismatch.message,
+        ));
     }
     Ok(())
 }

@@ -13,7 +13,7 @@
 
 use crate::checkout::{not_payable, settle, stray, stripe_error};
 use crate::db::DbPool;
-use crate::domain::OrderStatus;
+use crate::domain::{OrderStatus, Source};
 use crate::http::error::{ApiError, ApiResult};
 use crate::store::{self, orders::OrderRow};
 use crate::stripe::gateway::StripeGateway;
@@ -24,15 +24,13 @@ pub async fn cancel(
     db: &DbPool,
     gateway: &StripeGateway,
     order: &OrderRow,
-    source: &str,
+    source: &Source,
 ) -> ApiResult<()> {
-    match order.status.parse::<OrderStatus>() {
+    match order.status {
         // Canceled already: finish what an earlier cancel may have left
         // (Stripe unreachable halfway), which is idempotent.
-        Ok(OrderStatus::Canceled) => {
-            return cancel_payment_intents(db, gateway, order, source).await
-        }
-        Ok(status) if status.is_payable() => {}
+        OrderStatus::Canceled => return cancel_payment_intents(db, gateway, order, source).await,
+        status if status.is_payable() => {}
         _ => return Err(not_payable(order)),
     }
     refuse_if_paid_or_in_flight(db, gateway, order, source, Check::Read).await?;
@@ -45,7 +43,7 @@ pub async fn cancel(
         let current = store::orders::get(&mut conn, &order.id)
             .await?
             .unwrap_or_else(|| order.clone());
-        if current.status != OrderStatus::Canceled.as_str() {
+        if current.status != OrderStatus::Canceled {
             return Err(not_payable(&current));
         }
     }
@@ -68,7 +66,7 @@ async fn refuse_if_paid_or_in_flight(
     db: &DbPool,
     gateway: &StripeGateway,
     order: &OrderRow,
-    source: &str,
+    source: &Source,
     check: Check,
 ) -> ApiResult<()> {
     let mut conn = db.acquire().await?;
@@ -78,7 +76,7 @@ async fn refuse_if_paid_or_in_flight(
         let Some(pi_id) = attempt.payment_intent_id else {
             continue;
         };
-        if attempt.status.as_deref() == Some("canceled") {
+        if attempt.status == Some(PaymentIntentStatus::Canceled) {
             continue;
         }
         let pi = match check {
@@ -116,7 +114,7 @@ async fn cancel_payment_intents(
     db: &DbPool,
     gateway: &StripeGateway,
     order: &OrderRow,
-    source: &str,
+    source: &Source,
 ) -> ApiResult<()> {
     let mut conn = db.acquire().await?;
     let attempts = store::payments::for_order(&mut conn, &order.id).await?;
@@ -128,7 +126,7 @@ async fn cancel_payment_intents(
         let Some(pi_id) = attempt.payment_intent_id else {
             continue;
         };
-        if attempt.status.as_deref() == Some("canceled") {
+        if attempt.status == Some(PaymentIntentStatus::Canceled) {
             continue;
         }
         let pi = stray::cancel_at_stripe(gateway, &pi_id)

@@ -72,11 +72,11 @@ pub fn stripe_error(error: StripeError) -> ApiError {
 }
 
 pub fn not_payable(order: &OrderRow) -> ApiError {
-    let code = match order.status.parse::<OrderStatus>() {
-        Ok(OrderStatus::Paid | OrderStatus::PartiallyRefunded | OrderStatus::Refunded) => {
+    let code = match order.status {
+        OrderStatus::Paid | OrderStatus::PartiallyRefunded | OrderStatus::Refunded => {
             "order_already_paid"
         }
-        Ok(OrderStatus::Canceled) => "order_canceled",
+        OrderStatus::Canceled => "order_canceled",
         _ => "order_not_payable",
     };
     ApiError::conflict(
@@ -90,11 +90,7 @@ pub fn not_payable(order: &OrderRow) -> ApiError {
 }
 
 pub fn is_payable(order: &OrderRow) -> bool {
-    order
-        .status
-        .parse::<OrderStatus>()
-        .map(OrderStatus::is_payable)
-        .unwrap_or(false)
+    order.status.is_payable()
 }
 
 #[cfg(test)]

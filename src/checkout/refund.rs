@@ -11,8 +11,8 @@ use sha2::{Digest, Sha256};
 
 use crate::checkout::{refunded_total, stripe_error};
 use crate::db::DbPool;
-use crate::domain::currency::Currency;
 use crate::domain::money::{format_major, parse_major};
+use crate::domain::{RefundStatus, Source};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::input::AmountInput;
 use crate::store::orders::OrderRow;
@@ -89,9 +89,7 @@ fn validate(order: &OrderRow, request: &RefundRequest) -> ApiResult<Option<i64>>
         (None, _) => return Ok(None),
         (Some(amount), _) => amount,
     };
-    let currency = Currency::parse(&order.currency)
-        .ok_or_else(|| ApiError::internal(format!("order currency {}", order.currency)))?;
-    parse_major(&amount.0, currency)
+    parse_major(&amount.0, order.currency)
         .map(Some)
         .map_err(|e| ApiError::invalid_field(e.code(), "amount", e.to_string()))
 }
@@ -194,7 +192,7 @@ async fn replay(
             "this Idempotency-Key was used with a different refund request",
         ));
     }
-    let refund = if earlier.status == refunds::PENDING {
+    let refund = if earlier.status == RefundStatus::Pending {
         send(db, gateway, earlier).await?
     } else {
         earlier
@@ -217,9 +215,7 @@ fn refused(order: &OrderRow, refusal: Refusal) -> ApiError {
             "this order was not paid through Stripe (a seeded test order?)",
         ),
         Refusal::TooMuch { remaining } => {
-            let remaining = Currency::parse(&order.currency)
-                .map(|c| format_major(remaining, c))
-                .unwrap_or_else(|| remaining.to_string());
+            let remaining = format_major(remaining, order.currency);
             ApiError::invalid_field(
                 "refund_exceeds_remaining",
                 "amount",
@@ -264,7 +260,7 @@ pub async fn send(db: &DbPool, gateway: &StripeGateway, row: RefundRow) -> ApiRe
                     charge_id,
                     payment_intent_id: &row.payment_intent_id,
                 });
-            let source = format!("refund:{}", row.id);
+            let source = Source::Refund(row.id.clone());
             refunded_total::record(db, gateway, &row.order_id, Some(answer), charge, &source)
                 .await?;
         }
@@ -275,7 +271,14 @@ pub async fn send(db: &DbPool, gateway: &StripeGateway, row: RefundRow) -> ApiRe
                 _ => None,
             };
             let mut conn = db.acquire().await?;
-            refunds::settle(&mut conn, &row.id, refunds::FAILED, None, code.as_deref()).await?;
+            refunds::settle(
+                &mut conn,
+                &row.id,
+                RefundStatus::Failed,
+                None,
+                code.as_deref(),
+            )
+            .await?;
             return Err(stripe_error(error));
         }
         Err(error) => return Err(stripe_error(error)),

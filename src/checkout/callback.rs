@@ -5,6 +5,7 @@
 
 use crate::checkout::{settle, stray, Error, Result};
 use crate::db::DbPool;
+use crate::domain::Source;
 use crate::store::{self, orders::OrderRow, payments::AttemptRow};
 use crate::stripe::gateway::StripeGateway;
 
@@ -29,10 +30,10 @@ pub async fn settle_callback(
         .await
         .map_err(Error::stripe)?;
     let mut conn = db.acquire().await?;
-    let settled = settle::mark_paid(&mut conn, order, &pi, "callback").await?;
+    let settled = settle::mark_paid(&mut conn, order, &pi, &Source::Callback).await?;
     drop(conn);
     let is_latest = attempts.last().and_then(|a| a.payment_intent_id.as_deref()) == Some(&pi.id);
-    stray::contain(db, gateway, &order.id, &pi, is_latest, "callback").await?;
+    stray::contain(db, gateway, &order.id, &pi, is_latest, &Source::Callback).await?;
     if let Err(mismatch) = settled {
         return Err(Error::PaymentMismatch(mismatch));
     }

@@ -13,7 +13,7 @@
 
 use crate::checkout::{settle, stray, Error, Result};
 use crate::db::DbPool;
-use crate::domain::OrderStatus;
+use crate::domain::{OrderStatus, Source};
 use crate::store::{self, orders::OrderRow};
 use crate::stripe::gateway::StripeGateway;
 use crate::stripe::types::PaymentIntentStatus;
@@ -23,15 +23,13 @@ pub async fn cancel(
     db: &DbPool,
     gateway: &StripeGateway,
     order: &OrderRow,
-    source: &str,
+    source: &Source,
 ) -> Result<()> {
-    match order.status.parse::<OrderStatus>() {
+    match order.status {
         // Canceled already: finish what an earlier cancel may have left
         // (Stripe unreachable halfway), which is idempotent.
-        Ok(OrderStatus::Canceled) => {
-            return cancel_payment_intents(db, gateway, order, source).await
-        }
-        Ok(status) if status.is_payable() => {}
+        OrderStatus::Canceled => return cancel_payment_intents(db, gateway, order, source).await,
+        status if status.is_payable() => {}
         _ => return Err(Error::not_payable(order)),
     }
     refuse_if_paid_or_in_flight(db, gateway, order, source, Check::Read).await?;
@@ -44,7 +42,7 @@ pub async fn cancel(
         let current = store::orders::get(&mut conn, &order.id)
             .await?
             .unwrap_or_else(|| order.clone());
-        if current.status != OrderStatus::Canceled.as_str() {
+        if current.status != OrderStatus::Canceled {
             return Err(Error::not_payable(&current));
         }
     }
@@ -67,7 +65,7 @@ async fn refuse_if_paid_or_in_flight(
     db: &DbPool,
     gateway: &StripeGateway,
     order: &OrderRow,
-    source: &str,
+    source: &Source,
     check: Check,
 ) -> Result<()> {
     let mut conn = db.acquire().await?;
@@ -77,7 +75,7 @@ async fn refuse_if_paid_or_in_flight(
         let Some(pi_id) = attempt.payment_intent_id else {
             continue;
         };
-        if attempt.status.as_deref() == Some("canceled") {
+        if attempt.status == Some(PaymentIntentStatus::Canceled) {
             continue;
         }
         let pi = match check {
@@ -114,7 +112,7 @@ async fn cancel_payment_intents(
     db: &DbPool,
     gateway: &StripeGateway,
     order: &OrderRow,
-    source: &str,
+    source: &Source,
 ) -> Result<()> {
     let mut conn = db.acquire().await?;
     let attempts = store::payments::for_order(&mut conn, &order.id).await?;
@@ -126,7 +124,7 @@ async fn cancel_payment_intents(
         let Some(pi_id) = attempt.payment_intent_id else {
             continue;
         };
-        if attempt.status.as_deref() == Some("canceled") {
+        if attempt.status == Some(PaymentIntentStatus::Canceled) {
             continue;
         }
         let pi = stray::cancel_at_stripe(gateway, &pi_id)

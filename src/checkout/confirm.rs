@@ -2,14 +2,14 @@
 
 use crate::checkout::{is_payable, settle, Error, Result};
 use crate::db::DbPool;
-use crate::domain::OrderStatus;
+use crate::domain::{OrderStatus, Source};
 use crate::store::{self, orders::OrderRow};
 use crate::stripe::api::ConfirmParams;
 use crate::stripe::gateway::StripeGateway;
 use crate::stripe::types::{PaymentIntent, PaymentIntentStatus};
 use crate::stripe::{IdempotencyKey, StripeError};
 
-pub const SOURCE: &str = "api:confirm";
+pub const SOURCE: Source = Source::Confirm;
 
 /// Confirms the order's PaymentIntent and returns Stripe's answer. A decline
 /// is recorded (the order becomes payment_failed, still payable) and returned
@@ -52,7 +52,7 @@ pub async fn confirm(
             if pi.status == PaymentIntentStatus::Succeeded {
                 settle::observe(&mut conn, &pi).await?;
             } else {
-                settle::reconcile(&mut conn, order, &pi, true, SOURCE).await?;
+                settle::reconcile(&mut conn, order, &pi, true, &SOURCE).await?;
             }
             Ok(pi)
         }
@@ -64,10 +64,15 @@ pub async fn confirm(
         }) => {
             let mut conn = db.acquire().await?;
             if let Some(pi) = &payment_intent {
-                settle::reconcile(&mut conn, order, pi, true, SOURCE).await?;
+                settle::reconcile(&mut conn, order, pi, true, &SOURCE).await?;
             } else {
-                store::orders::transition(&mut conn, &order.id, OrderStatus::PaymentFailed, SOURCE)
-                    .await?;
+                store::orders::transition(
+                    &mut conn,
+                    &order.id,
+                    OrderStatus::PaymentFailed,
+                    &SOURCE,
+                )
+                .await?;
             }
             Err(Error::stripe(StripeError::Card {
                 code,

@@ -9,7 +9,7 @@
 //! them too and the HTTP mapping never logs them again.
 
 use crate::checkout::settle::Mismatch;
-use crate::domain::OrderStatus;
+use crate::domain::{Currency, OrderStatus};
 use crate::store::orders::OrderRow;
 use crate::stripe::webhook::SignatureError;
 use crate::stripe::StripeError;
@@ -78,12 +78,15 @@ pub enum Error {
     #[error("this Idempotency-Key was used with a different refund request")]
     RefundKeyReused,
     #[error("only a paid order can be refunded; this one is {status}")]
-    OrderNotRefundable { status: String },
+    OrderNotRefundable { status: OrderStatus },
     #[error("this order was not paid through Stripe (a seeded test order?)")]
     NotPaidThroughStripe,
     /// More than is left; `remaining` in major units of `currency`.
     #[error("amount: at most {remaining} {currency} is left to refund")]
-    RefundExceedsRemaining { remaining: String, currency: String },
+    RefundExceedsRemaining {
+        remaining: String,
+        currency: Currency,
+    },
     /// An input field the use case checked; `code` says what is wrong with it.
     #[error("{field}: {message}")]
     InvalidInput {
@@ -120,7 +123,7 @@ fn database_message(error: &sqlx::Error) -> &'static str {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unpayable {
     pub number: String,
-    pub status: String,
+    pub status: OrderStatus,
 }
 
 fn unpayable_message(order: &Unpayable) -> String {
@@ -149,7 +152,7 @@ impl Error {
             Error::PaymentIntentUnavailable => "payment_intent_unavailable",
             Error::NoPaymentIntent | Error::ConfirmBeforePaymentIntent => "no_payment_intent",
             Error::UnknownPaymentIntent => "unknown_payment_intent",
-            Error::PaymentMismatch(mismatch) => mismatch.code,
+            Error::PaymentMismatch(mismatch) => mismatch.reason.as_str(),
             Error::PaymentMethodUnavailable => "payment_method_unavailable",
             Error::RefundKeyReused => "idempotency_key_reused",
             Error::OrderNotRefundable { .. } => "order_not_refundable",
@@ -205,13 +208,13 @@ impl Error {
     pub fn not_payable(order: &OrderRow) -> Self {
         let unpayable = Unpayable {
             number: order.number.clone(),
-            status: order.status.clone(),
+            status: order.status,
         };
-        match order.status.parse::<OrderStatus>() {
-            Ok(OrderStatus::Paid | OrderStatus::PartiallyRefunded | OrderStatus::Refunded) => {
+        match order.status {
+            OrderStatus::Paid | OrderStatus::PartiallyRefunded | OrderStatus::Refunded => {
                 Error::OrderAlreadyPaid(unpayable)
             }
-            Ok(OrderStatus::Canceled) => Error::OrderCanceled(unpayable),
+            OrderStatus::Canceled => Error::OrderCanceled(unpayable),
             _ => Error::OrderNotPayable(unpayable),
         }
     }

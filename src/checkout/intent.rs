@@ -3,6 +3,7 @@
 use crate::checkout::line_items::{self, LineItem};
 use crate::checkout::{is_payable, settle, stray, Error, Result};
 use crate::db::DbPool;
+use crate::domain::Source;
 use crate::store::{self, orders::OrderRow, payments::AttemptRow, users::UserRow};
 use crate::stripe::api::{CustomerParams, PaymentIntentParams};
 use crate::stripe::gateway::StripeGateway;
@@ -80,7 +81,7 @@ fn reusable(pi: &PaymentIntent, order: &OrderRow) -> bool {
             | PaymentIntentStatus::RequiresAction
             | PaymentIntentStatus::Processing
     ) && pi.amount == order.amount
-        && pi.currency == order.currency
+        && pi.currency == order.currency.code()
 }
 
 /// Whether a failed create call may still have made its PaymentIntent: Stripe
@@ -122,7 +123,7 @@ async fn payment_intent_for(
     let attempt_number = attempt.attempt.to_string();
     let params = PaymentIntentParams {
         amount: attempt.amount,
-        currency: &attempt.currency,
+        currency: attempt.currency.code(),
         customer: Some(customer),
         description: Some(&description),
         receipt_email: Some(receipt_email),
@@ -160,7 +161,7 @@ async fn payment_intent_for(
                 .await
                 .map_err(Error::stripe)?;
             let order = current.unwrap_or_else(|| order.clone());
-            stray::apply(db, gateway, &order, &pi, true, "api").await?;
+            stray::apply(db, gateway, &order, &pi, true, &Source::Api).await?;
             Err(Error::not_payable(&order))
         }
     }
@@ -189,7 +190,7 @@ async fn link(
 /// Claims attempt `number` of the order at its amount (see `store::payments::claim`).
 async fn claim(db: &DbPool, order: &OrderRow, number: i64) -> Result<(AttemptRow, bool)> {
     let mut conn = db.acquire().await?;
-    Ok(store::payments::claim(&mut conn, &order.id, number, order.amount, &order.currency).await?)
+    Ok(store::payments::claim(&mut conn, &order.id, number, order.amount, order.currency).await?)
 }
 
 /// Replaced attempts whose PaymentIntent was not last seen canceled or
@@ -211,11 +212,7 @@ async fn retire_replaced(
         let Some(pi_id) = &attempt.payment_intent_id else {
             continue;
         };
-        if attempt
-            .status
-            .as_deref()
-            .is_some_and(|s| store::payments::FINAL_STATUSES.contains(&s))
-        {
+        if attempt.status.is_some_and(PaymentIntentStatus::is_final) {
             continue;
         }
         let pi = gateway
@@ -223,7 +220,7 @@ async fn retire_replaced(
             .retrieve_payment_intent(pi_id)
             .await
             .map_err(Error::stripe)?;
-        let applied = stray::apply(db, gateway, order, &pi, false, "api").await?;
+        let applied = stray::apply(db, gateway, order, &pi, false, &Source::Api).await?;
         refuse_beside_in_flight(applied.contained, &pi)?;
         looked = true;
     }
@@ -253,7 +250,7 @@ pub async fn ensure(
     }
     let mut conn = db.acquire().await?;
     let items = store::orders::items(&mut conn, std::slice::from_ref(&order.id)).await?;
-    let items = line_items::from_items(&items, &order.currency);
+    let items = line_items::from_items(&items, order.currency);
     let attempts = store::payments::for_order(&mut conn, &order.id).await?;
     drop(conn);
     if retire_replaced(db, gateway, order, &attempts).await? {
@@ -313,7 +310,7 @@ pub async fn ensure(
         // settled if it paid the order, refunded if it took money it cannot keep.
         next_attempt = attempt.attempt + 1;
         started = Some(claim(db, order, next_attempt).await?.1);
-        let applied = stray::apply(db, gateway, order, &pi, false, "api").await?;
+        let applied = stray::apply(db, gateway, order, &pi, false, &Source::Api).await?;
         refuse_beside_in_flight(applied.contained, &pi)?;
         let mut conn = db.acquire().await?;
         let current = store::orders::get(&mut conn, &order.id)

@@ -22,13 +22,8 @@ pub mod webhook_intake;
 
 pub use error::{Error, Result};
 
-use crate::domain::OrderStatus;
 use crate::store::orders::OrderRow;
 
 pub fn is_payable(order: &OrderRow) -> bool {
-    order
-        .status
-        .parse::<OrderStatus>()
-        .map(OrderStatus::is_payable)
-        .unwrap_or(false)
+    order.status.is_payable()
 }

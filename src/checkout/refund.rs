@@ -8,8 +8,8 @@ use sha2::{Digest, Sha256};
 
 use crate::checkout::{refunded_total, Error, Result};
 use crate::db::DbPool;
-use crate::domain::currency::Currency;
 use crate::domain::money::{format_major, parse_major};
+use crate::domain::{RefundStatus, Source};
 use crate::store::orders::OrderRow;
 use crate::store::refunds::{self, NewRefund, RefundRow, Refusal};
 use crate::stripe::api::RefundParams;
@@ -67,9 +67,7 @@ fn validate(order: &OrderRow, request: &RefundInput) -> Result<Option<i64>> {
         (None, _) => return Ok(None),
         (Some(amount), _) => amount,
     };
-    let currency = Currency::parse(&order.currency)
-        .ok_or_else(|| Error::internal(format!("order currency {}", order.currency)))?;
-    parse_major(amount, currency)
+    parse_major(amount, order.currency)
         .map(Some)
         .map_err(|e| Error::invalid(e.code(), "amount", e.to_string()))
 }
@@ -169,7 +167,7 @@ async fn replay(
     if !request.made(&earlier) {
         return Err(Error::RefundKeyReused);
     }
-    let refund = if earlier.status == refunds::PENDING {
+    let refund = if earlier.status == RefundStatus::Pending {
         send(db, gateway, earlier).await?
     } else {
         earlier
@@ -186,10 +184,8 @@ fn refused(order: &OrderRow, refusal: Refusal) -> Error {
         Refusal::NotRefundable(status) => Error::OrderNotRefundable { status },
         Refusal::NotPaidThroughStripe => Error::NotPaidThroughStripe,
         Refusal::TooMuch { remaining } => Error::RefundExceedsRemaining {
-            remaining: Currency::parse(&order.currency)
-                .map(|c| format_major(remaining, c))
-                .unwrap_or_else(|| remaining.to_string()),
-            currency: order.currency.clone(),
+            remaining: format_major(remaining, order.currency),
+            currency: order.currency,
         },
     }
 }
@@ -228,7 +224,7 @@ pub async fn send(db: &DbPool, gateway: &StripeGateway, row: RefundRow) -> Resul
                     charge_id,
                     payment_intent_id: &row.payment_intent_id,
                 });
-            let source = format!("refund:{}", row.id);
+            let source = Source::Refund(row.id.clone());
             refunded_total::record(db, gateway, &row.order_id, Some(answer), charge, &source)
                 .await?;
         }
@@ -239,7 +235,14 @@ pub async fn send(db: &DbPool, gateway: &StripeGateway, row: RefundRow) -> Resul
                 _ => None,
             };
             let mut conn = db.acquire().await?;
-            refunds::settle(&mut conn, &row.id, refunds::FAILED, None, code.as_deref()).await?;
+            refunds::settle(
+                &mut conn,
+                &row.id,
+                RefundStatus::Failed,
+                None,
+                code.as_deref(),
+            )
+            .await?;
             return Err(Error::stripe(error));
         }
         Err(error) => return Err(Error::stripe(error)),

@@ -8,6 +8,7 @@ use sqlx::Connection;
 
 use crate::checkout::{Error, Result};
 use crate::db::DbPool;
+use crate::domain::{RefundStatus, Source};
 use crate::store::{self, refunds};
 use crate::stripe::gateway::StripeGateway;
 use crate::stripe::types::Refund;
@@ -58,7 +59,7 @@ pub async fn record(
     order_id: &str,
     answer: Option<RowAnswer<'_>>,
     charge: Option<PayingCharge<'_>>,
-    source: &str,
+    source: &Source,
 ) -> Result<bool> {
     let mut conn = db.acquire().await?;
     let mut tx = conn.begin().await?;
@@ -68,7 +69,13 @@ pub async fn record(
         None => None,
     };
     if let Some(RowAnswer { row_id, refund }) = answer {
-        let status = refund.status.as_deref().unwrap_or(refunds::PENDING);
+        // A status Stripe adds later keeps the row pending (its amount stays
+        // reserved): the sweep reads it again by the id recorded here.
+        let status = RefundStatus::from_stripe(refund.status.as_deref(), RefundStatus::Pending)
+            .unwrap_or_else(|| {
+                tracing::warn!(refund = %refund.id, status = ?refund.status, "unknown refund status; kept pending");
+                RefundStatus::Pending
+            });
         refunds::settle(
             &mut tx,
             row_id,

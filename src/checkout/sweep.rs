@@ -7,11 +7,12 @@
 
 use crate::checkout::{refund, stray, Error, Result};
 use crate::db::{timestamp_text, DbPool};
+use crate::domain::{RefundStatus, Source, StrayRefundStatus};
 use crate::store;
 use crate::stripe::gateway::StripeGateway;
 
 /// History source of the transitions a sweep makes.
-pub const SOURCE: &str = "reconcile";
+pub const SOURCE: Source = Source::Reconcile;
 
 /// What one sweep found.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -95,7 +96,7 @@ async fn sweep_refunds(
     for row in stale {
         let id = row.id.clone();
         match refund::send(db, gateway, row).await {
-            Ok(settled) if settled.status != store::refunds::PENDING => report.refunds_settled += 1,
+            Ok(settled) if settled.status != RefundStatus::Pending => report.refunds_settled += 1,
             Ok(_) => {}
             Err(error) => {
                 tracing::warn!(?error, refund = %id, "reconcile: pending refund not settled");
@@ -157,7 +158,7 @@ async fn apply(
         .map(|a| a.attempt);
     drop(conn);
     let is_latest = latest == Some(attempt.attempt);
-    Ok(stray::apply(db, gateway, &order, pi, is_latest, SOURCE)
+    Ok(stray::apply(db, gateway, &order, pi, is_latest, &SOURCE)
         .await?
         .describe())
 }
@@ -229,10 +230,9 @@ async fn sweep_stray_refunds(
     let unrefunded = store::payments::unrefunded(&mut conn, limit).await?;
     drop(conn);
     for row in unrefunded {
-        if let (Some("pending"), Some(refund_id)) = (
-            row.refund_status.as_deref(),
-            row.stripe_refund_id.as_deref(),
-        ) {
+        if let (Some(StrayRefundStatus::Pending), Some(refund_id)) =
+            (row.refund_status, row.stripe_refund_id.as_deref())
+        {
             match settle_pending_stray(db, gateway, &row, refund_id).await {
                 Ok(settled) => report.refunds_settled += u32::from(settled),
                 Err(error) => {
@@ -280,19 +280,19 @@ async fn settle_pending_stray(
         .await
         .map_err(Error::stripe)?;
     let mut conn = db.acquire().await?;
-    match refund.status.as_deref() {
-        Some("succeeded") => {
+    match refund.status.as_deref().and_then(|s| s.parse().ok()) {
+        Some(RefundStatus::Succeeded) => {
             stray::record(
                 &mut conn,
                 &row.order_id,
                 &row.payment_intent_id,
-                "refunded",
+                StrayRefundStatus::Refunded,
                 Some(refund_id),
             )
             .await?;
             Ok(true)
         }
-        Some("failed" | "canceled") => {
+        Some(RefundStatus::Failed | RefundStatus::Canceled) => {
             store::payments::forget_stray_refund(&mut conn, &row.order_id, &row.payment_intent_id)
                 .await?;
             Ok(false)
@@ -317,7 +317,7 @@ async fn apply_stray(
     };
     drop(conn);
     let is_latest = attempt.is_some_and(|a| Some(a.attempt) == latest);
-    let contained = stray::contain(db, gateway, &order.id, pi, is_latest, SOURCE).await?;
+    let contained = stray::contain(db, gateway, &order.id, pi, is_latest, &SOURCE).await?;
     Ok(contained == stray::Contained::Refunded)
 }
 

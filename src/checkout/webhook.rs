@@ -8,7 +8,7 @@
 use crate::checkout::webhook_intake::plain_text;
 use crate::checkout::{refunded_total, stray, Error, Result};
 use crate::db::DbPool;
-use crate::domain::OrderStatus;
+use crate::domain::Source;
 use crate::store::{
     self, orders::OrderRow, payments::AttemptRow, webhook_queue::ClaimedEvent, Conn,
 };
@@ -107,7 +107,7 @@ pub async fn apply(
             order_id: None,
         });
     };
-    let source_of = |n: usize| format!("webhook:{}", events[n].id);
+    let source_of = |n: usize| Source::Webhook(events[n].id.clone());
     let intent_events: Vec<usize> = relevant
         .iter()
         .filter(|(_, e)| PAYMENT_INTENT_EVENTS.contains(&e.kind.as_str()))
@@ -252,13 +252,9 @@ async fn refund(
     order: &OrderRow,
     is_latest: bool,
     snapshot: &Value,
-    source: &str,
+    source: &Source,
 ) -> Result<String> {
-    if order
-        .status
-        .parse::<OrderStatus>()
-        .is_ok_and(OrderStatus::is_payable)
-    {
+    if order.status.is_payable() {
         stray::apply(db, gateway, order, pi, is_latest, source).await?;
     }
     let mut conn = db.acquire().await?;

@@ -4,6 +4,9 @@ use sqlx::FromRow;
 
 use super::Conn;
 use crate::db::{new_id, now_text};
+use crate::domain::{
+    Currency, MismatchReason, OrderStatus, PaymentIntentStatus, Source, StrayRefundStatus,
+};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct AttemptRow {
@@ -14,20 +17,18 @@ pub struct AttemptRow {
     #[sqlx(try_from = "super::types::NullableText")]
     pub payment_intent_id: Option<String>,
     pub amount: i64,
-    pub currency: String,
+    pub currency: Currency,
     pub confirmations: i64,
     pub created_at: String,
     /// The create call ended without a known outcome (see `mark_outcome_unknown`).
     #[sqlx(try_from = "super::types::Flag")]
     pub outcome_unknown: bool,
-    #[sqlx(try_from = "super::types::NullableText")]
-    pub status: Option<String>,
+    /// The PaymentIntent's status as last seen from Stripe.
+    #[sqlx(try_from = "super::types::Nullable<PaymentIntentStatus>")]
+    pub status: Option<PaymentIntentStatus>,
 }
 
 const COLUMNS: &str = "id, order_id, attempt, idempotency_key, payment_intent_id, amount, currency, confirmations, created_at, outcome_unknown, status";
-
-/// PaymentIntent statuses after which nothing changes at Stripe.
-pub const FINAL_STATUSES: [&str; 2] = ["succeeded", "canceled"];
 
 pub fn idempotency_key(order_id: &str, attempt: i64) -> String {
     format!("orderpay:pi:{order_id}:{attempt}")
@@ -73,7 +74,7 @@ pub async fn claim(
     order_id: &str,
     attempt: i64,
     amount: i64,
-    currency: &str,
+    currency: Currency,
 ) -> sqlx::Result<(AttemptRow, bool)> {
     let now = now_text();
     let inserted = sqlx::query(
@@ -85,7 +86,7 @@ pub async fn claim(
     .bind(attempt)
     .bind(idempotency_key(order_id, attempt))
     .bind(amount)
-    .bind(currency)
+    .bind(currency.code())
     .bind(&now)
     .execute(&mut *conn)
     .await?
@@ -128,15 +129,17 @@ pub async fn set_payment_intent(
 pub async fn observe_status(
     conn: &mut Conn,
     payment_intent_id: &str,
-    status: &str,
+    status: PaymentIntentStatus,
 ) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE payment_attempts SET status = $1, updated_at = $2 \
-         WHERE payment_intent_id = $3 AND COALESCE(status, '') NOT IN ('succeeded', 'canceled')",
+         WHERE payment_intent_id = $3 AND COALESCE(status, '') NOT IN ($4, $5)",
     )
-    .bind(status)
+    .bind(status.as_str())
     .bind(now_text())
     .bind(payment_intent_id)
+    .bind(PaymentIntentStatus::Succeeded.as_str())
+    .bind(PaymentIntentStatus::Canceled.as_str())
     .execute(conn)
     .await?;
     Ok(())
@@ -161,20 +164,31 @@ pub async fn next_confirmation(conn: &mut Conn, attempt_id: &str) -> sqlx::Resul
 /// took money). Least recently checked first.
 pub async fn unsettled(conn: &mut Conn, limit: i64) -> sqlx::Result<Vec<AttemptRow>> {
     let columns = prefixed_columns();
-    sqlx::query_as(&format!(
+    let payable: Vec<OrderStatus> = OrderStatus::ALL
+        .into_iter()
+        .filter(|status| status.is_payable())
+        .collect();
+    let after = payable.len();
+    let sql = format!(
         "SELECT {columns} FROM payment_attempts a JOIN orders o ON o.id = a.order_id \
          WHERE a.payment_intent_id IS NOT NULL \
-           AND (o.status IN ($1, $2, $3) OR COALESCE(a.status, '') NOT IN ($4, $5)) \
-         ORDER BY COALESCE(a.checked_at, ''), a.created_at, a.id LIMIT $6"
-    ))
-    .bind("pending_payment")
-    .bind("processing")
-    .bind("payment_failed")
-    .bind(FINAL_STATUSES[0])
-    .bind(FINAL_STATUSES[1])
-    .bind(limit)
-    .fetch_all(conn)
-    .await
+           AND (o.status IN ({}) OR COALESCE(a.status, '') NOT IN (${}, ${})) \
+         ORDER BY COALESCE(a.checked_at, ''), a.created_at, a.id LIMIT ${}",
+        super::placeholders(1, after),
+        after + 1,
+        after + 2,
+        after + 3,
+    );
+    let mut query = sqlx::query_as(&sql);
+    for status in payable {
+        query = query.bind(status.as_str());
+    }
+    query
+        .bind(PaymentIntentStatus::Succeeded.as_str())
+        .bind(PaymentIntentStatus::Canceled.as_str())
+        .bind(limit)
+        .fetch_all(conn)
+        .await
 }
 
 fn prefixed_columns() -> String {
@@ -242,8 +256,8 @@ pub async fn record_mismatch(
     conn: &mut Conn,
     order_id: &str,
     payment_intent_id: &str,
-    source: &str,
-    reason: &str,
+    source: &Source,
+    reason: MismatchReason,
     detail: &str,
 ) -> sqlx::Result<()> {
     sqlx::query(
@@ -254,8 +268,8 @@ pub async fn record_mismatch(
     .bind(new_id())
     .bind(order_id)
     .bind(payment_intent_id)
-    .bind(source)
-    .bind(reason)
+    .bind(source.to_string())
+    .bind(reason.as_str())
     .bind(detail)
     .bind(now_text())
     .execute(conn)
@@ -268,19 +282,11 @@ pub async fn record_mismatch(
 pub struct UnrefundedMismatch {
     pub order_id: String,
     pub payment_intent_id: String,
-    #[sqlx(try_from = "super::types::NullableText")]
-    pub refund_status: Option<String>,
+    #[sqlx(try_from = "super::types::Nullable<StrayRefundStatus>")]
+    pub refund_status: Option<StrayRefundStatus>,
     #[sqlx(try_from = "super::types::NullableText")]
     pub stripe_refund_id: Option<String>,
 }
-
-/// Mismatch reasons that mean money was taken and cannot pay the order.
-pub const STRAY_MONEY_REASONS: [&str; 4] = [
-    "order_not_payable",
-    "duplicate_payment",
-    "amount_mismatch",
-    "currency_mismatch",
-];
 
 /// Records what became of a mismatch's automatic refund. Returns true the
 /// first time anything is recorded for it (so the order's history notes the
@@ -289,14 +295,14 @@ pub async fn record_stray_refund(
     conn: &mut Conn,
     order_id: &str,
     payment_intent_id: &str,
-    status: &str,
+    status: StrayRefundStatus,
     stripe_refund_id: Option<&str>,
 ) -> sqlx::Result<bool> {
     let first = sqlx::query(
         "UPDATE payment_mismatches SET refund_status = $1, stripe_refund_id = NULLIF($2, '') \
          WHERE order_id = $3 AND payment_intent_id = $4 AND refund_status IS NULL",
     )
-    .bind(status)
+    .bind(status.as_str())
     .bind(super::nullable(stripe_refund_id))
     .bind(order_id)
     .bind(payment_intent_id)
@@ -308,12 +314,13 @@ pub async fn record_stray_refund(
     sqlx::query(
         "UPDATE payment_mismatches SET refund_status = $1, \
              stripe_refund_id = COALESCE(NULLIF($2, ''), stripe_refund_id) \
-         WHERE order_id = $3 AND payment_intent_id = $4 AND refund_status = 'pending'",
+         WHERE order_id = $3 AND payment_intent_id = $4 AND refund_status = $5",
     )
-    .bind(status)
+    .bind(status.as_str())
     .bind(super::nullable(stripe_refund_id))
     .bind(order_id)
     .bind(payment_intent_id)
+    .bind(StrayRefundStatus::Pending.as_str())
     .execute(conn)
     .await?;
     Ok(false)
@@ -328,10 +335,12 @@ pub async fn stray_refund_made(
 ) -> sqlx::Result<bool> {
     let (made,): (i64,) = sqlx::query_as(
         "SELECT COUNT(*) FROM payment_mismatches WHERE order_id = $1 AND payment_intent_id = $2 \
-           AND refund_status IN ('refunded', 'pending')",
+           AND refund_status IN ($3, $4)",
     )
     .bind(order_id)
     .bind(payment_intent_id)
+    .bind(StrayRefundStatus::Refunded.as_str())
+    .bind(StrayRefundStatus::Pending.as_str())
     .fetch_one(conn)
     .await?;
     Ok(made > 0)
@@ -345,10 +354,11 @@ pub async fn forget_stray_refund(
 ) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE payment_mismatches SET refund_status = NULL, stripe_refund_id = NULL \
-         WHERE order_id = $1 AND payment_intent_id = $2 AND refund_status = 'pending'",
+         WHERE order_id = $1 AND payment_intent_id = $2 AND refund_status = $3",
     )
     .bind(order_id)
     .bind(payment_intent_id)
+    .bind(StrayRefundStatus::Pending.as_str())
     .execute(conn)
     .await?;
     Ok(())
@@ -357,19 +367,24 @@ pub async fn forget_stray_refund(
 /// Mismatches of taken money whose automatic refund has not been made (or is
 /// still pending at Stripe), oldest first.
 pub async fn unrefunded(conn: &mut Conn, limit: i64) -> sqlx::Result<Vec<UnrefundedMismatch>> {
-    sqlx::query_as(&format!(
+    let reasons = MismatchReason::stray_money();
+    let pending = reasons.len() + 1;
+    let sql = format!(
         "SELECT DISTINCT order_id, payment_intent_id, refund_status, stripe_refund_id FROM payment_mismatches \
-         WHERE reason IN ({}) AND (refund_status IS NULL OR refund_status = 'pending') \
-         ORDER BY order_id, payment_intent_id LIMIT $5",
-        super::placeholders(1, 4)
-    ))
-    .bind(STRAY_MONEY_REASONS[0])
-    .bind(STRAY_MONEY_REASONS[1])
-    .bind(STRAY_MONEY_REASONS[2])
-    .bind(STRAY_MONEY_REASONS[3])
-    .bind(limit)
-    .fetch_all(conn)
-    .await
+         WHERE reason IN ({}) AND (refund_status IS NULL OR refund_status = ${pending}) \
+         ORDER BY order_id, payment_intent_id LIMIT ${}",
+        super::placeholders(1, reasons.len()),
+        pending + 1
+    );
+    let mut query = sqlx::query_as(&sql);
+    for reason in reasons {
+        query = query.bind(reason.as_str());
+    }
+    query
+        .bind(StrayRefundStatus::Pending.as_str())
+        .bind(limit)
+        .fetch_all(conn)
+        .await
 }
 
 /// A payment as listed: an attempt that reached Stripe, with its order.
@@ -380,9 +395,9 @@ pub struct PaymentRow {
     pub order_id: String,
     pub order_number: String,
     pub amount: i64,
-    pub currency: String,
-    #[sqlx(try_from = "super::types::NullableText")]
-    pub status: Option<String>,
+    pub currency: Currency,
+    #[sqlx(try_from = "super::types::Nullable<PaymentIntentStatus>")]
+    pub status: Option<PaymentIntentStatus>,
     #[sqlx(try_from = "super::types::NullableText")]
     pub paid_payment_intent_id: Option<String>,
     pub order_amount_refunded: i64,
@@ -391,8 +406,8 @@ pub struct PaymentRow {
 
 #[derive(Debug, Default)]
 pub struct PaymentFilter {
-    pub status: Option<String>,
-    pub currency: Option<String>,
+    pub status: Option<PaymentIntentStatus>,
+    pub currency: Option<Currency>,
     /// Minor units, inclusive.
     pub min_amount: Option<i64>,
     pub max_amount: Option<i64>,
@@ -418,11 +433,14 @@ pub async fn list(
         binds.push(value);
         format!("${}", binds.len())
     };
-    if let Some(status) = &filter.status {
-        conditions.push(format!("a.status = {}", next(status.clone())));
+    if let Some(status) = filter.status {
+        conditions.push(format!("a.status = {}", next(status.as_str().to_string())));
     }
-    if let Some(currency) = &filter.currency {
-        conditions.push(format!("a.currency = {}", next(currency.clone())));
+    if let Some(currency) = filter.currency {
+        conditions.push(format!(
+            "a.currency = {}",
+            next(currency.code().to_string())
+        ));
     }
     if let Some(min) = filter.min_amount {
         conditions.push(format!(
@@ -470,13 +488,13 @@ pub struct MismatchRow {
     pub id: String,
     pub order_id: String,
     pub payment_intent_id: String,
-    pub source: String,
-    pub reason: String,
+    pub source: Source,
+    pub reason: MismatchReason,
     pub detail: String,
     pub at: String,
     /// What became of the automatic refund of its money (see the migration).
-    #[sqlx(try_from = "super::types::NullableText")]
-    pub refund_status: Option<String>,
+    #[sqlx(try_from = "super::types::Nullable<StrayRefundStatus>")]
+    pub refund_status: Option<StrayRefundStatus>,
     #[sqlx(try_from = "super::types::NullableText")]
     pub stripe_refund_id: Option<String>,
 }

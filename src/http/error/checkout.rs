@@ -68,6 +68,7 @@ impl From<Error> for ApiError {
 mod tests {
     use super::*;
     use crate::checkout::error::Unpayable;
+    use crate::domain::OrderStatus;
     use crate::stripe::StripeError;
 
     #[test]
@@ -107,7 +108,7 @@ mod tests {
     fn an_unpayable_order_names_itself_and_its_status() {
         let error = ApiError::from(Error::OrderCanceled(Unpayable {
             number: "ORD-1".into(),
-            status: "canceled".into(),
+            status: OrderStatus::Canceled,
         }));
         assert_eq!(
             error.body(),

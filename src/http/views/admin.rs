@@ -79,11 +79,11 @@ impl From<MismatchRow> for MismatchView {
             id: row.id,
             order_id: row.order_id,
             payment_intent_id: row.payment_intent_id,
-            source: row.source,
-            reason: row.reason,
+            source: row.source.to_string(),
+            reason: row.reason.as_str().to_string(),
             detail: row.detail,
             at: row.at,
-            refund_status: row.refund_status,
+            refund_status: row.refund_status.map(|status| status.as_str().to_string()),
             stripe_refund_id: row.stripe_refund_id,
         }
     }

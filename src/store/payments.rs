@@ -251,7 +251,8 @@ pub async fn mark_checked(conn: &mut Conn, attempt_id: &str) -> sqlx::Result<()>
 }
 
 /// Records a mismatch once per order, PaymentIntent and reason: redelivered
-/// events and repeated sweeps see the same mismatch again.
+/// events and repeated sweeps see the same mismatch again, and two of them
+/// at once meet the unique index.
 pub async fn record_mismatch(
     conn: &mut Conn,
     order_id: &str,
@@ -262,8 +263,8 @@ pub async fn record_mismatch(
 ) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO payment_mismatches (id, order_id, payment_intent_id, source, reason, detail, at) \
-         SELECT $1, $2, $3, $4, $5, $6, $7 WHERE NOT EXISTS (SELECT 1 FROM payment_mismatches \
-             WHERE order_id = $2 AND payment_intent_id = $3 AND reason = $5)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         ON CONFLICT (order_id, payment_intent_id, reason) DO NOTHING",
     )
     .bind(new_id())
     .bind(order_id)

@@ -276,3 +276,30 @@ db_test!(an_unknown_stored_name_is_a_decode_error, |app| {
     let text: NullableText = read_back(pool, None).await.unwrap();
     assert_eq!(Option::<String>::from(text), None);
 });
+
+db_test!(a_mismatch_found_by_many_at_once_is_recorded_once, |app| {
+    use orderpay::domain::mismatch::MismatchReason;
+    use orderpay::domain::source::Source;
+    // Sixteen messages about one PaymentIntent find the same mismatch at the
+    // same moment, each on its own connection.
+    let attempts = (0..16).map(|_| async {
+        let mut conn = app.pool().acquire().await.unwrap();
+        orderpay::store::payments::record_mismatch(
+            &mut conn,
+            "order-1",
+            "pi_same",
+            &Source::Reconcile,
+            MismatchReason::OrderNotPayable,
+            "succeeded but the order is canceled",
+        )
+        .await
+    });
+    for result in rocket::futures::future::join_all(attempts).await {
+        result.expect("a repeat is not an error");
+    }
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM payment_mismatches")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+});

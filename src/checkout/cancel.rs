@@ -11,10 +11,9 @@
 //! canceled (and cancels its own PaymentIntent). Money a customer manages to
 //! pay in between is refunded automatically (`stray`).
 
-use crate::checkout::{not_payable, settle, stray, stripe_error};
+use crate::checkout::{settle, stray, Error, Result};
 use crate::db::DbPool;
 use crate::domain::{OrderStatus, Source};
-use crate::http::error::{ApiError, ApiResult};
 use crate::store::{self, orders::OrderRow};
 use crate::stripe::gateway::StripeGateway;
 use crate::stripe::types::PaymentIntentStatus;
@@ -25,13 +24,13 @@ pub async fn cancel(
     gateway: &StripeGateway,
     order: &OrderRow,
     source: &Source,
-) -> ApiResult<()> {
+) -> Result<()> {
     match order.status {
         // Canceled already: finish what an earlier cancel may have left
         // (Stripe unreachable halfway), which is idempotent.
         OrderStatus::Canceled => return cancel_payment_intents(db, gateway, order, source).await,
         status if status.is_payable() => {}
-        _ => return Err(not_payable(order)),
+        _ => return Err(Error::not_payable(order)),
     }
     refuse_if_paid_or_in_flight(db, gateway, order, source, Check::Read).await?;
     // Canceled at Stripe before the order changes: one that turns out
@@ -44,7 +43,7 @@ pub async fn cancel(
             .await?
             .unwrap_or_else(|| order.clone());
         if current.status != OrderStatus::Canceled {
-            return Err(not_payable(&current));
+            return Err(Error::not_payable(&current));
         }
     }
     drop(conn);
@@ -68,7 +67,7 @@ async fn refuse_if_paid_or_in_flight(
     order: &OrderRow,
     source: &Source,
     check: Check,
-) -> ApiResult<()> {
+) -> Result<()> {
     let mut conn = db.acquire().await?;
     let attempts = store::payments::for_order(&mut conn, &order.id).await?;
     drop(conn);
@@ -83,7 +82,7 @@ async fn refuse_if_paid_or_in_flight(
             Check::Read => gateway.client.retrieve_payment_intent(&pi_id).await,
             Check::Cancel => stray::cancel_at_stripe(gateway, &pi_id).await,
         }
-        .map_err(stripe_error)?;
+        .map_err(Error::stripe)?;
         let mut conn = db.acquire().await?;
         settle::observe(&mut conn, &pi).await?;
         match pi.status {
@@ -92,14 +91,13 @@ async fn refuse_if_paid_or_in_flight(
                     let order = store::orders::get(&mut conn, &order.id)
                         .await?
                         .unwrap_or_else(|| order.clone());
-                    return Err(not_payable(&order));
+                    return Err(Error::not_payable(&order));
                 }
             }
             PaymentIntentStatus::Processing => {
-                return Err(ApiError::conflict(
-                    "payment_in_progress",
-                    format!("PaymentIntent {pi_id} is processing and cannot be canceled now"),
-                ));
+                return Err(Error::CancelDuringPayment {
+                    payment_intent_id: pi_id,
+                });
             }
             _ => {}
         }
@@ -115,7 +113,7 @@ async fn cancel_payment_intents(
     gateway: &StripeGateway,
     order: &OrderRow,
     source: &Source,
-) -> ApiResult<()> {
+) -> Result<()> {
     let mut conn = db.acquire().await?;
     let attempts = store::payments::for_order(&mut conn, &order.id).await?;
     let order = store::orders::get(&mut conn, &order.id)
@@ -131,7 +129,7 @@ async fn cancel_payment_intents(
         }
         let pi = stray::cancel_at_stripe(gateway, &pi_id)
             .await
-            .map_err(stripe_error)?;
+            .map_err(Error::stripe)?;
         stray::apply(db, gateway, &order, &pi, false, source).await?;
     }
     Ok(())

@@ -1,9 +1,8 @@
 //! Server-side confirmation with a PaymentMethod id (testing and saved cards).
 
-use crate::checkout::{is_payable, not_payable, settle, stripe_error};
+use crate::checkout::{is_payable, settle, Error, Result};
 use crate::db::DbPool;
 use crate::domain::{OrderStatus, Source};
-use crate::http::error::{ApiError, ApiResult};
 use crate::store::{self, orders::OrderRow};
 use crate::stripe::api::ConfirmParams;
 use crate::stripe::gateway::StripeGateway;
@@ -22,25 +21,20 @@ pub async fn confirm(
     order: &OrderRow,
     payment_method: &str,
     return_url: Option<&str>,
-) -> ApiResult<PaymentIntent> {
+) -> Result<PaymentIntent> {
     if !is_payable(order) {
-        return Err(not_payable(order));
+        return Err(Error::not_payable(order));
     }
     let mut conn = db.acquire().await?;
     let attempt = store::payments::latest(&mut conn, &order.id)
         .await?
         .filter(|a| a.payment_intent_id.is_some())
-        .ok_or_else(|| {
-            ApiError::conflict(
-                "no_payment_intent",
-                "create the order's PaymentIntent first",
-            )
-        })?;
+        .ok_or(Error::ConfirmBeforePaymentIntent)?;
     let n = store::payments::next_confirmation(&mut conn, &attempt.id).await?;
     drop(conn);
     let pi_id = attempt.payment_intent_id.as_deref().expect("filtered");
     let key = IdempotencyKey::new(format!("orderpay:confirm:{}:{n}", attempt.id))
-        .map_err(ApiError::internal)?;
+        .map_err(Error::internal)?;
     let params = ConfirmParams {
         payment_method: Some(payment_method),
         return_url,
@@ -80,7 +74,7 @@ pub async fn confirm(
                 )
                 .await?;
             }
-            Err(stripe_error(StripeError::Card {
+            Err(Error::stripe(StripeError::Card {
                 code,
                 decline_code,
                 message,
@@ -91,11 +85,11 @@ pub async fn confirm(
             param: Some(param),
             message,
             ..
-        }) if param == "payment_method" => Err(ApiError::invalid_field(
+        }) if param == "payment_method" => Err(Error::invalid(
             "invalid_payment_method",
             "payment_method",
             message,
         )),
-        Err(error) => Err(stripe_error(error)),
+        Err(error) => Err(Error::stripe(error)),
     }
 }

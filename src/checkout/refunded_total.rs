@@ -6,10 +6,9 @@
 
 use sqlx::Connection;
 
-use crate::checkout::stripe_error;
+use crate::checkout::{Error, Result};
 use crate::db::DbPool;
 use crate::domain::{RefundStatus, Source};
-use crate::http::error::ApiResult;
 use crate::store::{self, refunds};
 use crate::stripe::gateway::StripeGateway;
 use crate::stripe::types::Refund;
@@ -22,11 +21,11 @@ pub async fn of_charge(
     gateway: &StripeGateway,
     charge_id: &str,
     payment_intent_id: &str,
-) -> ApiResult<Option<i64>> {
+) -> Result<Option<i64>> {
     let charge = match gateway.client.retrieve_charge(charge_id).await {
         Ok(charge) => charge,
         Err(StripeError::InvalidRequest { status: 404, .. }) => return Ok(None),
-        Err(error) => return Err(stripe_error(error)),
+        Err(error) => return Err(Error::stripe(error)),
     };
     Ok(
         (charge.payment_intent.as_deref() == Some(payment_intent_id))
@@ -61,7 +60,7 @@ pub async fn record(
     answer: Option<RowAnswer<'_>>,
     charge: Option<PayingCharge<'_>>,
     source: &Source,
-) -> ApiResult<bool> {
+) -> Result<bool> {
     let mut conn = db.acquire().await?;
     let mut tx = conn.begin().await?;
     store::orders::lock(&mut tx, order_id).await?;

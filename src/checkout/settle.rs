@@ -3,8 +3,8 @@
 //! change is a conditional transition, so however many of them arrive, in
 //! whatever order, an order is marked paid once.
 
+use crate::checkout;
 use crate::domain::{MismatchReason, OrderStatus, Source};
-use crate::http::error::ApiResult;
 use crate::store::{self, orders::OrderRow, Conn};
 use crate::stripe::types::{PaymentIntent, PaymentIntentStatus};
 
@@ -23,7 +23,7 @@ impl Mismatch {
         order: &OrderRow,
         pi: &PaymentIntent,
         source: &Source,
-    ) -> ApiResult<()> {
+    ) -> checkout::Result<()> {
         store::payments::record_mismatch(
             conn,
             &order.id,
@@ -88,7 +88,7 @@ pub async fn mark_paid(
     order: &OrderRow,
     pi: &PaymentIntent,
     source: &Source,
-) -> ApiResult<Result<bool, Mismatch>> {
+) -> checkout::Result<Result<bool, Mismatch>> {
     observe(conn, pi).await?;
     if let Err(mismatch) = check(order, pi) {
         if mismatch.reason != MismatchReason::PaymentNotSucceeded {
@@ -135,7 +135,7 @@ pub async fn mark_paid(
 
 /// Keeps the attempt's last-seen status (for payment listings) in step with
 /// every PaymentIntent orderpay reads from Stripe.
-pub async fn observe(conn: &mut Conn, pi: &PaymentIntent) -> ApiResult<()> {
+pub async fn observe(conn: &mut Conn, pi: &PaymentIntent) -> checkout::Result<()> {
     store::payments::observe_status(conn, &pi.id, pi.status).await?;
     Ok(())
 }
@@ -163,7 +163,7 @@ pub async fn reconcile(
     pi: &PaymentIntent,
     is_latest: bool,
     source: &Source,
-) -> ApiResult<String> {
+) -> checkout::Result<String> {
     if pi.status == PaymentIntentStatus::Succeeded {
         return Ok(match mark_paid(conn, order, pi, source).await? {
             Ok(true) => "paid".into(),

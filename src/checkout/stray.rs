@@ -7,10 +7,9 @@
 //! refunded (unless `stripe.auto_refund` is off), and the refund is recorded
 //! with its mismatch and noted in the order's history. Never kept silently.
 
-use crate::checkout::stripe_error;
+use crate::checkout::{self, Error};
 use crate::db::{new_id, DbPool};
 use crate::domain::{MismatchReason, OrderStatus, RefundStatus, Source, StrayRefundStatus};
-use crate::http::error::{ApiError, ApiResult};
 use crate::store::{self, orders::OrderRow};
 use crate::stripe::api::RefundParams;
 use crate::stripe::gateway::StripeGateway;
@@ -98,7 +97,7 @@ pub async fn contain(
     pi: &PaymentIntent,
     is_latest: bool,
     source: &Source,
-) -> ApiResult<Contained> {
+) -> checkout::Result<Contained> {
     if pi.metadata.get("order_id").map(String::as_str) != Some(order_id) {
         // Not made for this order (or its metadata was changed at Stripe):
         // recorded as a mismatch by settle, never touched.
@@ -138,7 +137,7 @@ pub async fn contain(
             }
             let now = cancel_at_stripe(gateway, &pi.id)
                 .await
-                .map_err(stripe_error)?;
+                .map_err(Error::stripe)?;
             let mut conn = db.acquire().await?;
             crate::checkout::settle::observe(&mut conn, &now).await?;
             drop(conn);
@@ -196,7 +195,7 @@ async fn refund(
     pi: &PaymentIntent,
     reason: MismatchReason,
     source: &Source,
-) -> ApiResult<Contained> {
+) -> checkout::Result<Contained> {
     let mut conn = db.acquire().await?;
     let detail = format!(
         "PaymentIntent {} took {} {} for order {} ({}), which it cannot pay",
@@ -222,7 +221,7 @@ async fn refund(
     }
     drop(conn);
     let key = IdempotencyKey::new(format!("orderpay:stray-refund:{}:{}", pi.id, new_id()))
-        .map_err(ApiError::internal)?;
+        .map_err(Error::internal)?;
     let stripe_reason = if reason == MismatchReason::DuplicatePayment {
         "duplicate"
     } else {
@@ -273,7 +272,7 @@ pub async fn record(
     pi_id: &str,
     status: StrayRefundStatus,
     refund_id: Option<&str>,
-) -> ApiResult<()> {
+) -> checkout::Result<()> {
     let first =
         store::payments::record_stray_refund(conn, order_id, pi_id, status, refund_id).await?;
     if first && status != StrayRefundStatus::NotRefunded {
@@ -292,7 +291,7 @@ pub async fn find_lost(
     order_id: &str,
     attempt: i64,
     created_at: &str,
-) -> ApiResult<Option<PaymentIntent>> {
+) -> checkout::Result<Option<PaymentIntent>> {
     let since = chrono::DateTime::parse_from_rfc3339(created_at)
         .map(|t| t.timestamp())
         .unwrap_or(0)
@@ -307,7 +306,7 @@ pub async fn find_lost(
             .client
             .list_payment_intents(customer, since, after.as_deref())
             .await
-            .map_err(stripe_error)?;
+            .map_err(Error::stripe)?;
         let found = page.data.iter().find(|pi| {
             pi.metadata.get("order_id").map(String::as_str) == Some(order_id)
                 && pi.metadata.get("attempt") == Some(&wanted)
@@ -354,7 +353,7 @@ pub async fn apply(
     pi: &PaymentIntent,
     is_latest: bool,
     source: &Source,
-) -> ApiResult<Applied> {
+) -> checkout::Result<Applied> {
     let mut conn = db.acquire().await?;
     let outcome =
         crate::checkout::settle::reconcile(&mut conn, order, pi, is_latest, source).await?;

@@ -5,13 +5,9 @@
 //! still-payable order and applies the answer through the same settle path,
 //! so it can only do what a late webhook would have done.
 
-use rocket::serde::Serialize;
-use schemars::JsonSchema;
-
-use crate::checkout::{refund, stray, stripe_error};
+use crate::checkout::{refund, stray, Error, Result};
 use crate::db::{timestamp_text, DbPool};
 use crate::domain::{RefundStatus, Source, StrayRefundStatus};
-use crate::http::error::ApiResult;
 use crate::store;
 use crate::stripe::gateway::StripeGateway;
 
@@ -19,7 +15,7 @@ use crate::stripe::gateway::StripeGateway;
 pub const SOURCE: Source = Source::Reconcile;
 
 /// What one sweep found.
-#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct SweepReport {
     /// PaymentIntents asked about.
     pub checked: u32,
@@ -71,7 +67,7 @@ pub async fn sweep(
     gateway: &StripeGateway,
     limit: i64,
     refunds: RefundWindow,
-) -> ApiResult<SweepReport> {
+) -> Result<SweepReport> {
     let mut report = SweepReport::default();
     sweep_payments(db, gateway, limit, &mut report).await?;
     sweep_lost_attempts(db, gateway, limit, &mut report).await?;
@@ -86,7 +82,7 @@ async fn sweep_refunds(
     limit: i64,
     window: RefundWindow,
     report: &mut SweepReport,
-) -> ApiResult<()> {
+) -> Result<()> {
     let now = chrono::Utc::now();
     let mut conn = db.acquire().await?;
     let stale = store::refunds::stale_pending(
@@ -116,7 +112,7 @@ async fn sweep_payments(
     gateway: &StripeGateway,
     limit: i64,
     report: &mut SweepReport,
-) -> ApiResult<()> {
+) -> Result<()> {
     let mut conn = db.acquire().await?;
     let attempts = store::payments::unsettled(&mut conn, limit).await?;
     drop(conn);
@@ -152,7 +148,7 @@ async fn apply(
     gateway: &StripeGateway,
     attempt: &store::payments::AttemptRow,
     pi: &crate::stripe::types::PaymentIntent,
-) -> ApiResult<String> {
+) -> Result<String> {
     let mut conn = db.acquire().await?;
     let Some(order) = store::orders::get(&mut conn, &attempt.order_id).await? else {
         return Ok("no_order".into());
@@ -176,7 +172,7 @@ async fn sweep_lost_attempts(
     gateway: &StripeGateway,
     limit: i64,
     report: &mut SweepReport,
-) -> ApiResult<()> {
+) -> Result<()> {
     let since = timestamp_text(chrono::Utc::now() - chrono::Duration::hours(LOST_SEARCH_HOURS));
     let mut conn = db.acquire().await?;
     let lost = store::payments::lost(&mut conn, &since, limit).await?;
@@ -226,7 +222,7 @@ async fn sweep_stray_refunds(
     gateway: &StripeGateway,
     limit: i64,
     report: &mut SweepReport,
-) -> ApiResult<()> {
+) -> Result<()> {
     if !gateway.auto_refund {
         return Ok(());
     }
@@ -256,7 +252,7 @@ async fn sweep_stray_refunds(
             .await
         {
             Ok(pi) => apply_stray(db, gateway, &row, &pi).await,
-            Err(error) => Err(stripe_error(error)),
+            Err(error) => Err(Error::stripe(error)),
         };
         match outcome {
             Ok(true) => report.refunds_settled += 1,
@@ -277,12 +273,12 @@ async fn settle_pending_stray(
     gateway: &StripeGateway,
     row: &store::payments::UnrefundedMismatch,
     refund_id: &str,
-) -> ApiResult<bool> {
+) -> Result<bool> {
     let refund = gateway
         .client
         .retrieve_refund(refund_id)
         .await
-        .map_err(stripe_error)?;
+        .map_err(Error::stripe)?;
     let mut conn = db.acquire().await?;
     match refund.status.as_deref().and_then(|s| s.parse().ok()) {
         Some(RefundStatus::Succeeded) => {
@@ -310,7 +306,7 @@ async fn apply_stray(
     gateway: &StripeGateway,
     row: &store::payments::UnrefundedMismatch,
     pi: &crate::stripe::types::PaymentIntent,
-) -> ApiResult<bool> {
+) -> Result<bool> {
     let mut conn = db.acquire().await?;
     let attempt = store::payments::by_payment_intent(&mut conn, &pi.id).await?;
     let latest = store::payments::latest(&mut conn, &row.order_id)
@@ -336,7 +332,7 @@ impl SweepReport {
     }
 }
 
-/// Runs a sweep every `interval` until the server shuts down. The first runs
+/// Runs a sweep every `interval` until `shutdown` completes. The first runs
 /// one interval after launch, so a starting server does not call Stripe at once.
 pub async fn run_periodically(
     db: DbPool,
@@ -344,12 +340,13 @@ pub async fn run_periodically(
     interval: std::time::Duration,
     batch: i64,
     refunds: RefundWindow,
-    mut shutdown: rocket::Shutdown,
+    shutdown: impl std::future::Future<Output = ()>,
 ) {
+    tokio::pin!(shutdown);
     loop {
-        rocket::tokio::select! {
+        tokio::select! {
             _ = &mut shutdown => return,
-            _ = rocket::tokio::time::sleep(interval) => {}
+            _ = tokio::time::sleep(interval) => {}
         }
         match sweep(&db, &gateway, batch, refunds).await {
             Ok(report) if report != SweepReport::default() => {

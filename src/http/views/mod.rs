@@ -4,7 +4,7 @@
 mod admin;
 mod service;
 
-pub use admin::{MismatchView, WebhookEventView};
+pub use admin::{MismatchView, SweepReportView, WebhookEventView};
 pub use service::{Health, WebhookReceipt};
 
 use std::collections::HashMap;

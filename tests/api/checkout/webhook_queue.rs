@@ -240,7 +240,10 @@ db_test!(a_crash_between_answer_and_apply_loses_nothing, |app| {
     // Claimed again, once; it or another event of the PaymentIntent applied
     // with it marked the order paid (one history step, checked above).
     assert_eq!((status.as_str(), attempts), ("processed", 2));
-    assert!(["paid", "already_paid"].contains(&outcome.as_str()), "{outcome}");
+    assert!(
+        ["paid", "already_paid"].contains(&outcome.as_str()),
+        "{outcome}"
+    );
     let (held,): (String,) =
         sqlx::query_as("SELECT status FROM webhook_events WHERE id = 'evt_held'")
             .fetch_one(app.pool())

@@ -2,7 +2,8 @@
 -- reconciliation sweep that visits only what can still change. Partial
 -- indexes are used where both backends have them; a query uses one only when
 -- its WHERE repeats the index's condition word for word, with the same
--- literals (not bound parameters): the store's queries do.
+-- literals (not bound parameters): the store's queries do, from
+-- src/store/partial_indexes.rs, whose test checks this file repeats them.
 
 -- A customer's own orders, newest first, keyset-paginated on (created_at,
 -- id): the index holds the whole ORDER BY, so a page reads LIMIT rows
@@ -25,7 +26,7 @@ CREATE INDEX payment_attempts_by_status ON payment_attempts (status, created_at,
 -- in a final status: they may still change at Stripe.
 CREATE INDEX payment_attempts_unsettled
     ON payment_attempts (COALESCE(checked_at, ''), created_at, id)
-    WHERE payment_intent_id IS NOT NULL AND COALESCE(status, '') NOT IN ('succeeded', 'canceled');
+    WHERE payment_intent_id IS NOT NULL AND COALESCE(status, '') NOT IN ('canceled', 'succeeded');
 
 -- 2. Orders that can still be paid (a lost webhook may have left one paid at
 -- Stripe): their attempts are looked up by (order_id, attempt).
@@ -38,8 +39,7 @@ CREATE INDEX payment_attempts_lost ON payment_attempts (created_at)
 
 -- Stray money whose automatic refund is not made yet (or is pending).
 CREATE INDEX payment_mismatches_unrefunded ON payment_mismatches (order_id, payment_intent_id)
-    WHERE reason IN ('order_not_payable', 'duplicate_payment', 'amount_mismatch', 'currency_mismatch')
-      AND (refund_status IS NULL OR refund_status = 'pending');
+    WHERE reason IN ('currency_mismatch', 'amount_mismatch', 'order_not_payable', 'duplicate_payment') AND (refund_status IS NULL OR refund_status = 'pending');
 
 -- Refunds still pending (Stripe's answer lost, or pending at Stripe).
 CREATE INDEX refunds_pending ON refunds (updated_at, id) WHERE status = 'pending';

@@ -10,13 +10,13 @@ use rocket::tokio::sync::Notify;
 use rocket::{Build, Rocket};
 use rocket_db_pools::Database;
 
+use crate::accounts::housekeeping;
 use crate::auth::hash_pool::{HashPool, HashPoolSettings};
 use crate::checkout::inbox_workers;
 use crate::checkout::inbox_writer::InboxWriter;
 use crate::checkout::sweep;
 use crate::config::{self, Settings};
 use crate::db::{self, Db};
-use crate::housekeeping;
 use crate::http::{self, edge};
 use crate::stripe::gateway::StripeGateway;
 

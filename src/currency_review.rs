@@ -8,11 +8,11 @@
 use sqlx::AnyPool;
 
 use crate::domain::money::format_major;
-use crate::domain::Currency;
+use crate::domain::{Currency, OrderStatus};
 
 /// One line per order to review (oldest first), after a summary line.
 pub async fn check_currencies(pool: &AnyPool) -> Result<Vec<String>, String> {
-    let rows: Vec<(String, String, String, i64, String)> = sqlx::query_as(
+    let rows: Vec<(String, String, OrderStatus, i64, Currency)> = sqlx::query_as(
         "SELECT o.id, o.number, o.status, r.amount, r.currency \
          FROM currency_unit_review r JOIN orders o ON o.id = r.order_id \
          ORDER BY o.created_at, o.id",
@@ -30,30 +30,27 @@ pub async fn check_currencies(pool: &AnyPool) -> Result<Vec<String>, String> {
          Stripe was asked for 1/100 of the price:",
         rows.len()
     )];
-    for (id, number, status, asked, code) in rows {
-        let show = |minor: i64| match Currency::parse(&code) {
-            Some(currency) => format!("{} {code}", format_major(minor, currency)),
-            None => format!("{minor} minor units of {code}"),
-        };
+    for (id, number, status, asked, currency) in rows {
+        let show = |minor: i64| format!("{} {currency}", format_major(minor, currency));
         lines.push(format!(
             "{number} ({id}) {status}: asked {}, meant {}: {}",
             show(asked),
             show(asked.saturating_mul(100)),
-            action(&status)
+            action(status)
         ));
     }
     Ok(lines)
 }
 
 /// What an operator does about one such order, by its status now.
-fn action(status: &str) -> &'static str {
+fn action(status: OrderStatus) -> &'static str {
     match status {
-        "paid" | "partially_refunded" | "refunded" => {
+        OrderStatus::Paid | OrderStatus::PartiallyRefunded | OrderStatus::Refunded => {
             "the customer paid 1/100 of the price; orderpay's records match Stripe's, so \
              collect the difference from the customer or write it off"
         }
-        "processing" => "a payment is in progress; run this again once it has ended",
-        "canceled" => "nothing was charged; nothing to do",
+        OrderStatus::Processing => "a payment is in progress; run this again once it has ended",
+        OrderStatus::Canceled => "nothing was charged; nothing to do",
         _ => {
             "its PaymentIntent still asks for 1/100 of the price; cancel the order \
              (POST /api/v1/shop/orders/<id>/cancel) and have the customer order again"

@@ -189,3 +189,22 @@ pub fn timestamp_text(at: chrono::DateTime<chrono::Utc>) -> String {
 pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
+
+/// Whether a database error means the database cannot be reached now (a
+/// retry may succeed) rather than a query orderpay got wrong.
+pub fn is_outage(error: &sqlx::Error) -> bool {
+    matches!(
+        error,
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)
+    )
+}
+
+/// Logs a database failure where it first becomes one of orderpay's own
+/// errors, so it is logged once whichever layer turns it into an answer.
+pub fn log_failure(error: &sqlx::Error) {
+    if is_outage(error) {
+        tracing::error!(%error, "database unavailable");
+    } else {
+        tracing::error!(%error, "internal error");
+    }
+}

@@ -10,7 +10,6 @@ pub mod config;
 pub mod currency_review;
 pub mod db;
 pub mod domain;
-pub mod housekeeping;
 pub mod http;
 pub mod secret;
 pub mod seed;

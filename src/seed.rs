@@ -15,7 +15,7 @@ use crate::domain::email::is_valid_email;
 use crate::domain::money::parse_major;
 use crate::domain::order_number::is_order_number;
 use crate::domain::pricing::{price_order, CatalogEntry, LineRequest, PricedOrder};
-use crate::domain::{Currency, OrderStatus};
+use crate::domain::{Currency, OrderStatus, Source};
 use crate::http::input::AmountInput;
 use crate::store::{self, orders::NewOrder, products::ProductRow, users::UserRow};
 
@@ -177,13 +177,13 @@ pub async fn load(
             user_id: user.as_ref().map(|u| u.id.as_str()),
             email: user.as_ref().map(|u| u.email.as_str()),
             number: Some(number),
-            source: "seed",
+            source: &Source::Seed,
         };
         let Some(order) = store::orders::insert(&mut tx, new).await.map_err(db_err)? else {
             continue;
         };
         for step in OrderStatus::path_from_new(*status).into_iter().skip(1) {
-            store::orders::transition(&mut tx, &order.id, step, "seed")
+            store::orders::transition(&mut tx, &order.id, step, &Source::Seed)
                 .await
                 .map_err(db_err)?;
         }
@@ -238,7 +238,7 @@ async fn plan(pool: &AnyPool, origin: &str, doc: &SeedDocument) -> Result<Plan, 
             sku: product.sku.clone(),
             name: product.name.clone(),
             description: product.description.clone(),
-            currency: currency.code().to_string(),
+            currency,
             unit_amount,
             active: product.active,
             created_at: now.clone(),
@@ -256,9 +256,8 @@ async fn plan(pool: &AnyPool, origin: &str, doc: &SeedDocument) -> Result<Plan, 
         .await
         .map_err(db_err)?
     {
-        if let Some(entry) = row.catalog_entry() {
-            catalog.insert(entry.sku.clone(), entry);
-        }
+        let entry = row.catalog_entry();
+        catalog.insert(entry.sku.clone(), entry);
     }
 
     let mut customers = Vec::new();

@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use orderpay::domain::OrderStatus;
+use orderpay::domain::{Currency, OrderStatus, PaymentIntentStatus};
 use orderpay::store::{orders::ListFilter, payments::PaymentFilter};
 use serde_json::json;
 use sqlx::AnyPool;
@@ -140,7 +140,7 @@ pub async fn run_part(backend: &Backend) {
             "&currency=eur",
             admin_h,
             ListFilter {
-                currency: Some("eur".into()),
+                currency: Currency::parse("eur"),
                 ..ListFilter::default()
             },
         ),
@@ -183,7 +183,7 @@ pub async fn run_part(backend: &Backend) {
             "&status=requires_payment_method",
             &reader,
             PaymentFilter {
-                status: Some("requires_payment_method".into()),
+                status: Some(PaymentIntentStatus::RequiresPaymentMethod),
                 ..PaymentFilter::default()
             },
         ),
@@ -192,7 +192,7 @@ pub async fn run_part(backend: &Backend) {
             "&currency=eur",
             &reader,
             PaymentFilter {
-                currency: Some("eur".into()),
+                currency: Currency::parse("eur"),
                 ..PaymentFilter::default()
             },
         ),

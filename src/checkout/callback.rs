@@ -3,9 +3,9 @@
 //! what Stripe says, like the webhook does (`webhook.rs`); both converge on
 //! `settle::mark_paid`.
 
-use crate::checkout::{settle, stray, stripe_error};
+use crate::checkout::{settle, stray, Error, Result};
 use crate::db::DbPool;
-use crate::http::error::{ApiError, ApiResult};
+use crate::domain::Source;
 use crate::store::{self, orders::OrderRow, payments::AttemptRow};
 use crate::stripe::gateway::StripeGateway;
 
@@ -19,7 +19,7 @@ pub async fn settle_callback(
     gateway: &StripeGateway,
     order: &OrderRow,
     wanted: Option<&str>,
-) -> ApiResult<()> {
+) -> Result<()> {
     let mut conn = db.acquire().await?;
     let attempts = store::payments::for_order(&mut conn, &order.id).await?;
     drop(conn);
@@ -28,37 +28,30 @@ pub async fn settle_callback(
         .client
         .retrieve_payment_intent(&pi_id)
         .await
-        .map_err(stripe_error)?;
+        .map_err(Error::stripe)?;
     let mut conn = db.acquire().await?;
-    let settled = settle::mark_paid(&mut conn, order, &pi, "callback").await?;
+    let settled = settle::mark_paid(&mut conn, order, &pi, &Source::Callback).await?;
     drop(conn);
     let is_latest = attempts.last().and_then(|a| a.payment_intent_id.as_deref()) == Some(&pi.id);
-    stray::contain(db, gateway, &order.id, &pi, is_latest, "callback").await?;
+    stray::contain(db, gateway, &order.id, &pi, is_latest, &Source::Callback).await?;
     if let Err(mismatch) = settled {
-        return Err(ApiError::conflict(mismatch.code, mismatch.message));
+        return Err(Error::PaymentMismatch(mismatch));
     }
     Ok(())
 }
 
 /// The PaymentIntent the callback is about: the one named, which must be one
 /// of the order's, or else the latest.
-fn chosen_attempt(attempts: &[AttemptRow], wanted: Option<&str>) -> ApiResult<String> {
+fn chosen_attempt(attempts: &[AttemptRow], wanted: Option<&str>) -> Result<String> {
     match wanted {
         Some(pi) => attempts
             .iter()
             .find_map(|a| a.payment_intent_id.clone().filter(|id| id == pi))
-            .ok_or_else(|| {
-                ApiError::conflict(
-                    "unknown_payment_intent",
-                    "this PaymentIntent was not created for this order",
-                )
-            }),
+            .ok_or(Error::UnknownPaymentIntent),
         None => attempts
             .iter()
             .rev()
             .find_map(|a| a.payment_intent_id.clone())
-            .ok_or_else(|| {
-                ApiError::conflict("no_payment_intent", "this order has no PaymentIntent")
-            }),
+            .ok_or(Error::NoPaymentIntent),
     }
 }

@@ -11,10 +11,9 @@
 //! canceled (and cancels its own PaymentIntent). Money a customer manages to
 //! pay in between is refunded automatically (`stray`).
 
-use crate::checkout::{not_payable, settle, stray, stripe_error};
+use crate::checkout::{settle, stray, Error, Result};
 use crate::db::DbPool;
-use crate::domain::OrderStatus;
-use crate::http::error::{ApiError, ApiResult};
+use crate::domain::{OrderStatus, Source};
 use crate::store::{self, orders::OrderRow};
 use crate::stripe::gateway::StripeGateway;
 use crate::stripe::types::PaymentIntentStatus;
@@ -24,16 +23,14 @@ pub async fn cancel(
     db: &DbPool,
     gateway: &StripeGateway,
     order: &OrderRow,
-    source: &str,
-) -> ApiResult<()> {
-    match order.status.parse::<OrderStatus>() {
+    source: &Source,
+) -> Result<()> {
+    match order.status {
         // Canceled already: finish what an earlier cancel may have left
         // (Stripe unreachable halfway), which is idempotent.
-        Ok(OrderStatus::Canceled) => {
-            return cancel_payment_intents(db, gateway, order, source).await
-        }
-        Ok(status) if status.is_payable() => {}
-        _ => return Err(not_payable(order)),
+        OrderStatus::Canceled => return cancel_payment_intents(db, gateway, order, source).await,
+        status if status.is_payable() => {}
+        _ => return Err(Error::not_payable(order)),
     }
     refuse_if_paid_or_in_flight(db, gateway, order, source, Check::Read).await?;
     // Canceled at Stripe before the order changes: one that turns out
@@ -45,8 +42,8 @@ pub async fn cancel(
         let current = store::orders::get(&mut conn, &order.id)
             .await?
             .unwrap_or_else(|| order.clone());
-        if current.status != OrderStatus::Canceled.as_str() {
-            return Err(not_payable(&current));
+        if current.status != OrderStatus::Canceled {
+            return Err(Error::not_payable(&current));
         }
     }
     drop(conn);
@@ -68,9 +65,9 @@ async fn refuse_if_paid_or_in_flight(
     db: &DbPool,
     gateway: &StripeGateway,
     order: &OrderRow,
-    source: &str,
+    source: &Source,
     check: Check,
-) -> ApiResult<()> {
+) -> Result<()> {
     let mut conn = db.acquire().await?;
     let attempts = store::payments::for_order(&mut conn, &order.id).await?;
     drop(conn);
@@ -78,14 +75,14 @@ async fn refuse_if_paid_or_in_flight(
         let Some(pi_id) = attempt.payment_intent_id else {
             continue;
         };
-        if attempt.status.as_deref() == Some("canceled") {
+        if attempt.status == Some(PaymentIntentStatus::Canceled) {
             continue;
         }
         let pi = match check {
             Check::Read => gateway.client.retrieve_payment_intent(&pi_id).await,
             Check::Cancel => stray::cancel_at_stripe(gateway, &pi_id).await,
         }
-        .map_err(stripe_error)?;
+        .map_err(Error::stripe)?;
         let mut conn = db.acquire().await?;
         settle::observe(&mut conn, &pi).await?;
         match pi.status {
@@ -94,14 +91,13 @@ async fn refuse_if_paid_or_in_flight(
                     let order = store::orders::get(&mut conn, &order.id)
                         .await?
                         .unwrap_or_else(|| order.clone());
-                    return Err(not_payable(&order));
+                    return Err(Error::not_payable(&order));
                 }
             }
             PaymentIntentStatus::Processing => {
-                return Err(ApiError::conflict(
-                    "payment_in_progress",
-                    format!("PaymentIntent {pi_id} is processing and cannot be canceled now"),
-                ));
+                return Err(Error::CancelDuringPayment {
+                    payment_intent_id: pi_id,
+                });
             }
             _ => {}
         }
@@ -116,8 +112,8 @@ async fn cancel_payment_intents(
     db: &DbPool,
     gateway: &StripeGateway,
     order: &OrderRow,
-    source: &str,
-) -> ApiResult<()> {
+    source: &Source,
+) -> Result<()> {
     let mut conn = db.acquire().await?;
     let attempts = store::payments::for_order(&mut conn, &order.id).await?;
     let order = store::orders::get(&mut conn, &order.id)
@@ -128,12 +124,12 @@ async fn cancel_payment_intents(
         let Some(pi_id) = attempt.payment_intent_id else {
             continue;
         };
-        if attempt.status.as_deref() == Some("canceled") {
+        if attempt.status == Some(PaymentIntentStatus::Canceled) {
             continue;
         }
         let pi = stray::cancel_at_stripe(gateway, &pi_id)
             .await
-            .map_err(stripe_error)?;
+            .map_err(Error::stripe)?;
         stray::apply(db, gateway, &order, &pi, false, source).await?;
     }
     Ok(())

@@ -4,9 +4,8 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::checkout::{intent, stripe_error};
+use crate::checkout::{intent, Error, Result};
 use crate::db::DbPool;
-use crate::http::error::{ApiError, ApiResult};
 use crate::store::cards::{self, CardRow, NewCard};
 use crate::store::users::UserRow;
 use crate::stripe::gateway::StripeGateway;
@@ -20,7 +19,7 @@ pub async fn save(
     gateway: &StripeGateway,
     user: &UserRow,
     payment_method: &str,
-) -> ApiResult<(CardRow, bool)> {
+) -> Result<(CardRow, bool)> {
     let mut conn = db.acquire().await?;
     if let Some(saved) = cards::by_request(&mut conn, &user.id, payment_method).await? {
         return Ok((saved, false));
@@ -31,7 +30,7 @@ pub async fn save(
     // replays the same attachment instead of making a second card.
     let digest = hex::encode(Sha256::digest(payment_method.as_bytes()));
     let key = IdempotencyKey::new(format!("orderpay:card:{}:{}", user.id, &digest[..32]))
-        .map_err(ApiError::internal)?;
+        .map_err(Error::internal)?;
     let pm = gateway
         .client
         .attach_payment_method(payment_method, &customer, &key)
@@ -39,7 +38,7 @@ pub async fn save(
         .map_err(attach_error)?;
     let card = pm
         .card
-        .ok_or_else(|| ApiError::invalid_field("not_a_card", "payment_method", "is not a card"))?;
+        .ok_or_else(|| Error::invalid("not_a_card", "payment_method", "is not a card"))?;
     let mut conn = db.acquire().await?;
     let saved = cards::save(
         &mut conn,
@@ -57,30 +56,27 @@ pub async fn save(
     Ok(saved)
 }
 
-fn attach_error(error: StripeError) -> ApiError {
+fn attach_error(error: StripeError) -> Error {
     match &error {
         StripeError::InvalidRequest { code, .. } => match code.as_deref() {
-            Some("resource_missing") => ApiError::invalid_field(
+            Some("resource_missing") => Error::invalid(
                 "unknown_payment_method",
                 "payment_method",
                 "Stripe does not know this PaymentMethod",
             ),
-            Some("payment_method_unexpected_state") => ApiError::conflict(
-                "payment_method_unavailable",
-                "this PaymentMethod belongs to another customer",
-            ),
-            _ => stripe_error(error),
+            Some("payment_method_unexpected_state") => Error::PaymentMethodUnavailable,
+            _ => Error::stripe(error),
         },
-        _ => stripe_error(error),
+        _ => Error::stripe(error),
     }
 }
 
 /// Detaches the card at Stripe, then forgets it. A card Stripe already
 /// detached (in the dashboard, say) is simply forgotten.
 #[tracing::instrument(skip_all, fields(card_id = %card.id))]
-pub async fn remove(db: &DbPool, gateway: &StripeGateway, card: &CardRow) -> ApiResult<()> {
+pub async fn remove(db: &DbPool, gateway: &StripeGateway, card: &CardRow) -> Result<()> {
     let key =
-        IdempotencyKey::new(format!("orderpay:detach:{}", card.id)).map_err(ApiError::internal)?;
+        IdempotencyKey::new(format!("orderpay:detach:{}", card.id)).map_err(Error::internal)?;
     match gateway
         .client
         .detach_payment_method(&card.stripe_payment_method_id, &key)
@@ -92,7 +88,7 @@ pub async fn remove(db: &DbPool, gateway: &StripeGateway, card: &CardRow) -> Api
                 code.as_deref(),
                 Some("payment_method_unexpected_state" | "resource_missing")
             ) => {}
-        Err(error) => return Err(stripe_error(error)),
+        Err(error) => return Err(Error::stripe(error)),
     }
     let mut conn = db.acquire().await?;
     cards::delete(&mut conn, &card.id).await?;

@@ -1,16 +1,15 @@
 //! Server-side confirmation with a PaymentMethod id (testing and saved cards).
 
-use crate::checkout::{is_payable, not_payable, settle, stripe_error};
+use crate::checkout::{is_payable, settle, Error, Result};
 use crate::db::DbPool;
-use crate::domain::OrderStatus;
-use crate::http::error::{ApiError, ApiResult};
+use crate::domain::{OrderStatus, Source};
 use crate::store::{self, orders::OrderRow};
 use crate::stripe::api::ConfirmParams;
 use crate::stripe::gateway::StripeGateway;
 use crate::stripe::types::{PaymentIntent, PaymentIntentStatus};
 use crate::stripe::{IdempotencyKey, StripeError};
 
-pub const SOURCE: &str = "api:confirm";
+pub const SOURCE: Source = Source::Confirm;
 
 /// Confirms the order's PaymentIntent and returns Stripe's answer. A decline
 /// is recorded (the order becomes payment_failed, still payable) and returned
@@ -22,25 +21,20 @@ pub async fn confirm(
     order: &OrderRow,
     payment_method: &str,
     return_url: Option<&str>,
-) -> ApiResult<PaymentIntent> {
+) -> Result<PaymentIntent> {
     if !is_payable(order) {
-        return Err(not_payable(order));
+        return Err(Error::not_payable(order));
     }
     let mut conn = db.acquire().await?;
     let attempt = store::payments::latest(&mut conn, &order.id)
         .await?
         .filter(|a| a.payment_intent_id.is_some())
-        .ok_or_else(|| {
-            ApiError::conflict(
-                "no_payment_intent",
-                "create the order's PaymentIntent first",
-            )
-        })?;
+        .ok_or(Error::ConfirmBeforePaymentIntent)?;
     let n = store::payments::next_confirmation(&mut conn, &attempt.id).await?;
     drop(conn);
     let pi_id = attempt.payment_intent_id.as_deref().expect("filtered");
     let key = IdempotencyKey::new(format!("orderpay:confirm:{}:{n}", attempt.id))
-        .map_err(ApiError::internal)?;
+        .map_err(Error::internal)?;
     let params = ConfirmParams {
         payment_method: Some(payment_method),
         return_url,
@@ -58,7 +52,7 @@ pub async fn confirm(
             if pi.status == PaymentIntentStatus::Succeeded {
                 settle::observe(&mut conn, &pi).await?;
             } else {
-                settle::reconcile(&mut conn, order, &pi, true, SOURCE).await?;
+                settle::reconcile(&mut conn, order, &pi, true, &SOURCE).await?;
             }
             Ok(pi)
         }
@@ -70,12 +64,17 @@ pub async fn confirm(
         }) => {
             let mut conn = db.acquire().await?;
             if let Some(pi) = &payment_intent {
-                settle::reconcile(&mut conn, order, pi, true, SOURCE).await?;
+                settle::reconcile(&mut conn, order, pi, true, &SOURCE).await?;
             } else {
-                store::orders::transition(&mut conn, &order.id, OrderStatus::PaymentFailed, SOURCE)
-                    .await?;
+                store::orders::transition(
+                    &mut conn,
+                    &order.id,
+                    OrderStatus::PaymentFailed,
+                    &SOURCE,
+                )
+                .await?;
             }
-            Err(stripe_error(StripeError::Card {
+            Err(Error::stripe(StripeError::Card {
                 code,
                 decline_code,
                 message,
@@ -86,11 +85,11 @@ pub async fn confirm(
             param: Some(param),
             message,
             ..
-        }) if param == "payment_method" => Err(ApiError::invalid_field(
+        }) if param == "payment_method" => Err(Error::invalid(
             "invalid_payment_method",
             "payment_method",
             message,
         )),
-        Err(error) => Err(stripe_error(error)),
+        Err(error) => Err(Error::stripe(error)),
     }
 }

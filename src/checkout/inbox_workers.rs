@@ -113,7 +113,7 @@ pub async fn run_once(
         }
         // Stripe refused for good: asking again for three days would change nothing.
         Err(error) if permanent_refusal(&error) => {
-            tracing::warn!(events = group.len(), reason = %error.message, "Stripe refused the events' object for good");
+            tracing::warn!(events = group.len(), reason = %error, "Stripe refused the events' object for good");
             let mut tx = db.begin().await?;
             let done = timestamp_text(chrono::Utc::now());
             for event in &group {
@@ -123,7 +123,7 @@ pub async fn run_once(
             tx.commit().await?;
         }
         Err(error) => {
-            let reason = format!("{}: {}", error.code, error.message);
+            let reason = format!("{}: {error}", error.code());
             tracing::warn!(events = group.len(), %reason, "webhook events not applied; retrying later");
             let mut tx = db.begin().await?;
             for event in &group {

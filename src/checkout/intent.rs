@@ -1,9 +1,9 @@
 //! One live PaymentIntent per order, however many requests ask at once.
 
 use crate::checkout::line_items::{self, LineItem};
-use crate::checkout::{is_payable, not_payable, settle, stray, stripe_error};
+use crate::checkout::{is_payable, settle, stray, Error, Result};
 use crate::db::DbPool;
-use crate::http::error::{ApiError, ApiResult};
+use crate::domain::Source;
 use crate::store::{self, orders::OrderRow, payments::AttemptRow, users::UserRow};
 use crate::stripe::api::{CustomerParams, PaymentIntentParams};
 use crate::stripe::gateway::StripeGateway;
@@ -17,8 +17,8 @@ pub struct Intent {
     pub created: bool,
 }
 
-fn key(text: String) -> ApiResult<IdempotencyKey> {
-    IdempotencyKey::new(text).map_err(ApiError::internal)
+fn key(text: String) -> Result<IdempotencyKey> {
+    IdempotencyKey::new(text).map_err(Error::internal)
 }
 
 /// The user's Stripe customer, created on first need. Concurrent first needs
@@ -34,7 +34,7 @@ pub async fn ensure_customer(
     db: &DbPool,
     gateway: &StripeGateway,
     user: &UserRow,
-) -> ApiResult<String> {
+) -> Result<String> {
     if let Some(customer) = &user.stripe_customer_id {
         return Ok(customer.clone());
     }
@@ -65,7 +65,7 @@ pub async fn ensure_customer(
                 let mut conn = db.acquire().await?;
                 store::users::abandon_customer_key(&mut conn, &user.id, generation).await?;
             }
-            return Err(stripe_error(error));
+            return Err(Error::stripe(error));
         }
     };
     let mut conn = db.acquire().await?;
@@ -81,7 +81,7 @@ fn reusable(pi: &PaymentIntent, order: &OrderRow) -> bool {
             | PaymentIntentStatus::RequiresAction
             | PaymentIntentStatus::Processing
     ) && pi.amount == order.amount
-        && pi.currency == order.currency
+        && pi.currency == order.currency.code()
 }
 
 /// Whether a failed create call may still have made its PaymentIntent: Stripe
@@ -110,20 +110,20 @@ async fn payment_intent_for(
     customer: &str,
     receipt_email: &str,
     items: &[LineItem],
-) -> ApiResult<PaymentIntent> {
+) -> Result<PaymentIntent> {
     if let Some(id) = &attempt.payment_intent_id {
         return gateway
             .client
             .retrieve_payment_intent(id)
             .await
-            .map_err(stripe_error);
+            .map_err(Error::stripe);
     }
     let description = format!("Payment for Order #{}", order.number);
     let line_items = line_items::metadata_value(items);
     let attempt_number = attempt.attempt.to_string();
     let params = PaymentIntentParams {
         amount: attempt.amount,
-        currency: &attempt.currency,
+        currency: attempt.currency.code(),
         customer: Some(customer),
         description: Some(&description),
         receipt_email: Some(receipt_email),
@@ -147,7 +147,7 @@ async fn payment_intent_for(
                 let mut conn = db.acquire().await?;
                 store::payments::mark_outcome_unknown(&mut conn, &attempt.id).await?;
             }
-            return Err(stripe_error(error));
+            return Err(Error::stripe(error));
         }
     };
     let current = link(db, &order.id, attempt.attempt, &pi).await?;
@@ -159,10 +159,10 @@ async fn payment_intent_for(
             // this PaymentIntent is this request's job.
             let pi = stray::cancel_at_stripe(gateway, &pi.id)
                 .await
-                .map_err(stripe_error)?;
+                .map_err(Error::stripe)?;
             let order = current.unwrap_or_else(|| order.clone());
-            stray::apply(db, gateway, &order, &pi, true, "api").await?;
-            Err(not_payable(&order))
+            stray::apply(db, gateway, &order, &pi, true, &Source::Api).await?;
+            Err(Error::not_payable(&order))
         }
     }
 }
@@ -176,7 +176,7 @@ async fn link(
     order_id: &str,
     attempt: i64,
     pi: &PaymentIntent,
-) -> ApiResult<Option<OrderRow>> {
+) -> Result<Option<OrderRow>> {
     let mut conn = db.acquire().await?;
     let mut tx = conn.begin().await?;
     store::orders::lock(&mut tx, order_id).await?;
@@ -188,9 +188,9 @@ async fn link(
 }
 
 /// Claims attempt `number` of the order at its amount (see `store::payments::claim`).
-async fn claim(db: &DbPool, order: &OrderRow, number: i64) -> ApiResult<(AttemptRow, bool)> {
+async fn claim(db: &DbPool, order: &OrderRow, number: i64) -> Result<(AttemptRow, bool)> {
     let mut conn = db.acquire().await?;
-    Ok(store::payments::claim(&mut conn, &order.id, number, order.amount, &order.currency).await?)
+    Ok(store::payments::claim(&mut conn, &order.id, number, order.amount, order.currency).await?)
 }
 
 /// Replaced attempts whose PaymentIntent was not last seen canceled or
@@ -203,7 +203,7 @@ async fn retire_replaced(
     gateway: &StripeGateway,
     order: &OrderRow,
     attempts: &[AttemptRow],
-) -> ApiResult<bool> {
+) -> Result<bool> {
     let Some((_, replaced)) = attempts.split_last() else {
         return Ok(false);
     };
@@ -212,19 +212,15 @@ async fn retire_replaced(
         let Some(pi_id) = &attempt.payment_intent_id else {
             continue;
         };
-        if attempt
-            .status
-            .as_deref()
-            .is_some_and(|s| store::payments::FINAL_STATUSES.contains(&s))
-        {
+        if attempt.status.is_some_and(PaymentIntentStatus::is_final) {
             continue;
         }
         let pi = gateway
             .client
             .retrieve_payment_intent(pi_id)
             .await
-            .map_err(stripe_error)?;
-        let applied = stray::apply(db, gateway, order, &pi, false, "api").await?;
+            .map_err(Error::stripe)?;
+        let applied = stray::apply(db, gateway, order, &pi, false, &Source::Api).await?;
         refuse_beside_in_flight(applied.contained, &pi)?;
         looked = true;
     }
@@ -233,15 +229,11 @@ async fn retire_replaced(
 
 /// A replaced PaymentIntent that is `processing` cannot be canceled and may
 /// still pay the order: no other is handed out beside it until it settles.
-fn refuse_beside_in_flight(contained: stray::Contained, pi: &PaymentIntent) -> ApiResult<()> {
+fn refuse_beside_in_flight(contained: stray::Contained, pi: &PaymentIntent) -> Result<()> {
     if pi.status == PaymentIntentStatus::Processing || contained == stray::Contained::InFlight {
-        return Err(ApiError::conflict(
-            "payment_in_progress",
-            format!(
-                "PaymentIntent {} is processing; try again once it has settled",
-                pi.id
-            ),
-        ));
+        return Err(Error::PaymentInProgress {
+            payment_intent_id: pi.id.clone(),
+        });
     }
     Ok(())
 }
@@ -252,13 +244,13 @@ pub async fn ensure(
     gateway: &StripeGateway,
     order: &OrderRow,
     user: &UserRow,
-) -> ApiResult<Intent> {
+) -> Result<Intent> {
     if !is_payable(order) {
-        return Err(not_payable(order));
+        return Err(Error::not_payable(order));
     }
     let mut conn = db.acquire().await?;
     let items = store::orders::items(&mut conn, std::slice::from_ref(&order.id)).await?;
-    let items = line_items::from_items(&items, &order.currency);
+    let items = line_items::from_items(&items, order.currency);
     let attempts = store::payments::for_order(&mut conn, &order.id).await?;
     drop(conn);
     if retire_replaced(db, gateway, order, &attempts).await? {
@@ -266,7 +258,7 @@ pub async fn ensure(
         let mut conn = db.acquire().await?;
         if let Some(current) = store::orders::get(&mut conn, &order.id).await? {
             if !is_payable(&current) {
-                return Err(not_payable(&current));
+                return Err(Error::not_payable(&current));
             }
         }
     }
@@ -318,18 +310,15 @@ pub async fn ensure(
         // settled if it paid the order, refunded if it took money it cannot keep.
         next_attempt = attempt.attempt + 1;
         started = Some(claim(db, order, next_attempt).await?.1);
-        let applied = stray::apply(db, gateway, order, &pi, false, "api").await?;
+        let applied = stray::apply(db, gateway, order, &pi, false, &Source::Api).await?;
         refuse_beside_in_flight(applied.contained, &pi)?;
         let mut conn = db.acquire().await?;
         let current = store::orders::get(&mut conn, &order.id)
             .await?
             .unwrap_or_else(|| order.clone());
         if !is_payable(&current) {
-            return Err(not_payable(&current));
+            return Err(Error::not_payable(&current));
         }
     }
-    Err(ApiError::conflict(
-        "payment_intent_unavailable",
-        "could not obtain a payable PaymentIntent; try again",
-    ))
+    Err(Error::PaymentIntentUnavailable)
 }

@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+use crate::domain::Currency;
 use crate::store::orders::ItemRow;
 
 /// Stripe caps a metadata value at 500 characters.
@@ -19,13 +20,13 @@ pub struct LineItem {
     pub description: String,
 }
 
-pub fn from_items(items: &[ItemRow], currency: &str) -> Vec<LineItem> {
+pub fn from_items(items: &[ItemRow], currency: Currency) -> Vec<LineItem> {
     items
         .iter()
         .map(|item| LineItem {
             name: item.name.clone(),
             amount: item.unit_amount,
-            currency: currency.to_string(),
+            currency: currency.code().to_string(),
             quantity: item.quantity,
             description: String::new(),
         })

@@ -4,17 +4,12 @@
 //! the caller's own Idempotency-Key header makes its retries return the same
 //! refund instead of asking for another.
 
-use schemars::JsonSchema;
-use serde::Deserialize;
-use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::checkout::{refunded_total, stripe_error};
+use crate::checkout::{refunded_total, Error, Result};
 use crate::db::DbPool;
-use crate::domain::currency::Currency;
 use crate::domain::money::{format_major, parse_major};
-use crate::http::error::{ApiError, ApiResult};
-use crate::http::input::AmountInput;
+use crate::domain::{RefundStatus, Source};
 use crate::store::orders::OrderRow;
 use crate::store::refunds::{self, NewRefund, RefundRow, Refusal};
 use crate::stripe::api::RefundParams;
@@ -24,32 +19,15 @@ use crate::stripe::{IdempotencyKey, StripeError};
 /// Stripe's refund reasons.
 const REASONS: &[&str] = &["duplicate", "fraudulent", "requested_by_customer"];
 
-#[derive(Debug, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RefundRequest {
-    /// Major units, at most what is left to refund; leave it out (or send
-    /// `"full": true`) to refund all of it. Never `null`.
-    // skip_serializing_if keeps schemars from documenting a `null` default
-    // (OpenAPI 3.0 refuses it for a non-nullable field); nothing serializes this.
-    #[serde(
-        default,
-        deserialize_with = "crate::http::input::not_null",
-        skip_serializing_if = "Option::is_none"
-    )]
-    #[schemars(with = "AmountInput")]
-    pub amount: Option<AmountInput>,
-    /// `true` refunds all that is left (the same as an empty body); not
-    /// together with `amount`.
-    #[serde(
-        default,
-        deserialize_with = "crate::http::input::not_null",
-        skip_serializing_if = "Option::is_none"
-    )]
-    #[schemars(with = "bool")]
+/// What the caller asked for, as it said it; `refund` checks it against the
+/// order (the route only turns the request body into this).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct RefundInput {
+    /// Major units as written ("10.00", "10"); `None` refunds all that is left.
+    pub amount: Option<String>,
+    /// `Some(true)` refunds all that is left; not together with `amount`.
     pub full: Option<bool>,
-    /// `duplicate`, `fraudulent` or `requested_by_customer`.
-    #[serde(default)]
-    #[schemars(regex(pattern = r"^(duplicate|fraudulent|requested_by_customer)$"))]
+    /// One of Stripe's refund reasons.
     pub reason: Option<String>,
 }
 
@@ -61,10 +39,10 @@ pub struct Refunded {
 
 /// Validates the request against the order: the reason and the amount's
 /// exactness in the order's currency (minor units out).
-fn validate(order: &OrderRow, request: &RefundRequest) -> ApiResult<Option<i64>> {
+fn validate(order: &OrderRow, request: &RefundInput) -> Result<Option<i64>> {
     if let Some(reason) = request.reason.as_deref() {
         if !REASONS.contains(&reason) {
-            return Err(ApiError::invalid_field(
+            return Err(Error::invalid(
                 "invalid_reason",
                 "reason",
                 format!("must be one of {}", REASONS.join(", ")),
@@ -73,14 +51,14 @@ fn validate(order: &OrderRow, request: &RefundRequest) -> ApiResult<Option<i64>>
     }
     let amount = match (&request.amount, request.full) {
         (Some(_), Some(true)) => {
-            return Err(ApiError::invalid_field(
+            return Err(Error::invalid(
                 "ambiguous_refund",
                 "full",
                 "send `amount` for a partial refund or `full: true` for a full one, not both",
             ))
         }
         (None, Some(false)) => {
-            return Err(ApiError::invalid_field(
+            return Err(Error::invalid(
                 "amount_required",
                 "amount",
                 "is required when `full` is false",
@@ -89,11 +67,9 @@ fn validate(order: &OrderRow, request: &RefundRequest) -> ApiResult<Option<i64>>
         (None, _) => return Ok(None),
         (Some(amount), _) => amount,
     };
-    let currency = Currency::parse(&order.currency)
-        .ok_or_else(|| ApiError::internal(format!("order currency {}", order.currency)))?;
-    parse_major(&amount.0, currency)
+    parse_major(amount, order.currency)
         .map(Some)
-        .map_err(|e| ApiError::invalid_field(e.code(), "amount", e.to_string()))
+        .map_err(|e| Error::invalid(e.code(), "amount", e.to_string()))
 }
 
 /// The request a caller's Idempotency-Key is bound to, normalized: the
@@ -113,9 +89,9 @@ pub async fn refund(
     db: &DbPool,
     gateway: &StripeGateway,
     order: &OrderRow,
-    request: &RefundRequest,
+    request: &RefundInput,
     request_key: Option<&str>,
-) -> ApiResult<Refunded> {
+) -> Result<Refunded> {
     let amount = validate(order, request)?;
     let reason = request.reason.as_deref();
     let bound_to = fingerprint(&order.id, amount, reason);
@@ -145,7 +121,7 @@ pub async fn refund(
             let key = request_key.unwrap_or_default();
             let earlier = refunds::by_request_key(&mut conn, &order.id, key)
                 .await?
-                .ok_or_else(|| ApiError::internal("refund vanished"))?;
+                .ok_or_else(|| Error::internal("refund vanished"))?;
             drop(conn);
             return replay(db, gateway, earlier, &same_request).await;
         }
@@ -187,14 +163,11 @@ async fn replay(
     gateway: &StripeGateway,
     earlier: RefundRow,
     request: &Request<'_>,
-) -> ApiResult<Refunded> {
+) -> Result<Refunded> {
     if !request.made(&earlier) {
-        return Err(ApiError::conflict(
-            "idempotency_key_reused",
-            "this Idempotency-Key was used with a different refund request",
-        ));
+        return Err(Error::RefundKeyReused);
     }
-    let refund = if earlier.status == refunds::PENDING {
+    let refund = if earlier.status == RefundStatus::Pending {
         send(db, gateway, earlier).await?
     } else {
         earlier
@@ -205,28 +178,15 @@ async fn replay(
     })
 }
 
-fn refused(order: &OrderRow, refusal: Refusal) -> ApiError {
+fn refused(order: &OrderRow, refusal: Refusal) -> Error {
     match refusal {
-        Refusal::NoOrder => ApiError::not_found("order"),
-        Refusal::NotRefundable(status) => ApiError::conflict(
-            "order_not_refundable",
-            format!("only a paid order can be refunded; this one is {status}"),
-        ),
-        Refusal::NotPaidThroughStripe => ApiError::conflict(
-            "not_paid_through_stripe",
-            "this order was not paid through Stripe (a seeded test order?)",
-        ),
-        Refusal::TooMuch { remaining } => {
-            let remaining = Currency::parse(&order.currency)
-                .map(|c| format_major(remaining, c))
-                .unwrap_or_else(|| remaining.to_string());
-            ApiError::invalid_field(
-                "refund_exceeds_remaining",
-                "amount",
-                format!("at most {remaining} {} is left to refund", order.currency),
-            )
-            .with_details(json!({ "field": "amount", "remaining": remaining }))
-        }
+        Refusal::NoOrder => Error::NotFound("order"),
+        Refusal::NotRefundable(status) => Error::OrderNotRefundable { status },
+        Refusal::NotPaidThroughStripe => Error::NotPaidThroughStripe,
+        Refusal::TooMuch { remaining } => Error::RefundExceedsRemaining {
+            remaining: format_major(remaining, order.currency),
+            currency: order.currency,
+        },
     }
 }
 
@@ -234,8 +194,8 @@ fn refused(order: &OrderRow, refusal: Refusal) -> ApiError {
 /// frees the reservation; an outage keeps it (the refund may have happened)
 /// until the same request is retried or a sweep finishes it.
 #[tracing::instrument(skip_all, fields(order_id = %row.order_id, refund_id = %row.id))]
-pub async fn send(db: &DbPool, gateway: &StripeGateway, row: RefundRow) -> ApiResult<RefundRow> {
-    let key = IdempotencyKey::new(row.idempotency_key.clone()).map_err(ApiError::internal)?;
+pub async fn send(db: &DbPool, gateway: &StripeGateway, row: RefundRow) -> Result<RefundRow> {
+    let key = IdempotencyKey::new(row.idempotency_key.clone()).map_err(Error::internal)?;
     let params = RefundParams {
         payment_intent: &row.payment_intent_id,
         amount: Some(row.amount),
@@ -264,7 +224,7 @@ pub async fn send(db: &DbPool, gateway: &StripeGateway, row: RefundRow) -> ApiRe
                     charge_id,
                     payment_intent_id: &row.payment_intent_id,
                 });
-            let source = format!("refund:{}", row.id);
+            let source = Source::Refund(row.id.clone());
             refunded_total::record(db, gateway, &row.order_id, Some(answer), charge, &source)
                 .await?;
         }
@@ -275,15 +235,22 @@ pub async fn send(db: &DbPool, gateway: &StripeGateway, row: RefundRow) -> ApiRe
                 _ => None,
             };
             let mut conn = db.acquire().await?;
-            refunds::settle(&mut conn, &row.id, refunds::FAILED, None, code.as_deref()).await?;
-            return Err(stripe_error(error));
+            refunds::settle(
+                &mut conn,
+                &row.id,
+                RefundStatus::Failed,
+                None,
+                code.as_deref(),
+            )
+            .await?;
+            return Err(Error::stripe(error));
         }
-        Err(error) => return Err(stripe_error(error)),
+        Err(error) => return Err(Error::stripe(error)),
     }
     let mut conn = db.acquire().await?;
     refunds::get(&mut conn, &row.id)
         .await?
-        .ok_or_else(|| ApiError::internal("refund vanished"))
+        .ok_or_else(|| Error::internal("refund vanished"))
 }
 
 #[cfg(test)]

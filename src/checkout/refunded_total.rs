@@ -6,9 +6,9 @@
 
 use sqlx::Connection;
 
-use crate::checkout::stripe_error;
+use crate::checkout::{Error, Result};
 use crate::db::DbPool;
-use crate::http::error::ApiResult;
+use crate::domain::{RefundStatus, Source};
 use crate::store::{self, refunds};
 use crate::stripe::gateway::StripeGateway;
 use crate::stripe::types::Refund;
@@ -21,11 +21,11 @@ pub async fn of_charge(
     gateway: &StripeGateway,
     charge_id: &str,
     payment_intent_id: &str,
-) -> ApiResult<Option<i64>> {
+) -> Result<Option<i64>> {
     let charge = match gateway.client.retrieve_charge(charge_id).await {
         Ok(charge) => charge,
         Err(StripeError::InvalidRequest { status: 404, .. }) => return Ok(None),
-        Err(error) => return Err(stripe_error(error)),
+        Err(error) => return Err(Error::stripe(error)),
     };
     Ok(
         (charge.payment_intent.as_deref() == Some(payment_intent_id))
@@ -59,8 +59,8 @@ pub async fn record(
     order_id: &str,
     answer: Option<RowAnswer<'_>>,
     charge: Option<PayingCharge<'_>>,
-    source: &str,
-) -> ApiResult<bool> {
+    source: &Source,
+) -> Result<bool> {
     let mut conn = db.acquire().await?;
     let mut tx = conn.begin().await?;
     store::orders::lock(&mut tx, order_id).await?;
@@ -69,7 +69,13 @@ pub async fn record(
         None => None,
     };
     if let Some(RowAnswer { row_id, refund }) = answer {
-        let status = refund.status.as_deref().unwrap_or(refunds::PENDING);
+        // A status Stripe adds later keeps the row pending (its amount stays
+        // reserved): the sweep reads it again by the id recorded here.
+        let status = RefundStatus::from_stripe(refund.status.as_deref(), RefundStatus::Pending)
+            .unwrap_or_else(|| {
+                tracing::warn!(refund = %refund.id, status = ?refund.status, "unknown refund status; kept pending");
+                RefundStatus::Pending
+            });
         refunds::settle(
             &mut tx,
             row_id,

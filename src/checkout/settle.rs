@@ -3,8 +3,8 @@
 //! change is a conditional transition, so however many of them arrive, in
 //! whatever order, an order is marked paid once.
 
-use crate::domain::OrderStatus;
-use crate::http::error::ApiResult;
+use crate::checkout;
+use crate::domain::{MismatchReason, OrderStatus, Source};
 use crate::store::{self, orders::OrderRow, Conn};
 use crate::stripe::types::{PaymentIntent, PaymentIntentStatus};
 
@@ -12,7 +12,7 @@ use crate::stripe::types::{PaymentIntent, PaymentIntentStatus};
 /// callback answers it as a 409 with the code.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mismatch {
-    pub code: &'static str,
+    pub reason: MismatchReason,
     pub message: String,
 }
 
@@ -22,10 +22,17 @@ impl Mismatch {
         conn: &mut Conn,
         order: &OrderRow,
         pi: &PaymentIntent,
-        source: &str,
-    ) -> ApiResult<()> {
-        store::payments::record_mismatch(conn, &order.id, &pi.id, source, self.code, &self.message)
-            .await?;
+        source: &Source,
+    ) -> checkout::Result<()> {
+        store::payments::record_mismatch(
+            conn,
+            &order.id,
+            &pi.id,
+            source,
+            self.reason,
+            &self.message,
+        )
+        .await?;
         Ok(())
     }
 }
@@ -33,7 +40,7 @@ impl Mismatch {
 fn check(order: &OrderRow, pi: &PaymentIntent) -> Result<(), Mismatch> {
     if pi.metadata.get("order_id").map(String::as_str) != Some(order.id.as_str()) {
         return Err(Mismatch {
-            code: "metadata_mismatch",
+            reason: MismatchReason::MetadataMismatch,
             message: format!(
                 "PaymentIntent {} does not carry metadata.order_id = {}",
                 pi.id, order.id
@@ -42,7 +49,7 @@ fn check(order: &OrderRow, pi: &PaymentIntent) -> Result<(), Mismatch> {
     }
     if pi.status != PaymentIntentStatus::Succeeded {
         return Err(Mismatch {
-            code: "payment_not_succeeded",
+            reason: MismatchReason::PaymentNotSucceeded,
             message: format!(
                 "PaymentIntent {} is {}, not succeeded",
                 pi.id,
@@ -50,9 +57,9 @@ fn check(order: &OrderRow, pi: &PaymentIntent) -> Result<(), Mismatch> {
             ),
         });
     }
-    if pi.currency != order.currency {
+    if pi.currency != order.currency.code() {
         return Err(Mismatch {
-            code: "currency_mismatch",
+            reason: MismatchReason::CurrencyMismatch,
             message: format!(
                 "PaymentIntent {} is in {}, the order in {}",
                 pi.id, pi.currency, order.currency
@@ -61,7 +68,7 @@ fn check(order: &OrderRow, pi: &PaymentIntent) -> Result<(), Mismatch> {
     }
     if pi.amount_received != order.amount {
         return Err(Mismatch {
-            code: "amount_mismatch",
+            reason: MismatchReason::AmountMismatch,
             message: format!(
                 "PaymentIntent {} received {}, the order totals {} (minor units)",
                 pi.id, pi.amount_received, order.amount
@@ -80,11 +87,11 @@ pub async fn mark_paid(
     conn: &mut Conn,
     order: &OrderRow,
     pi: &PaymentIntent,
-    source: &str,
-) -> ApiResult<Result<bool, Mismatch>> {
+    source: &Source,
+) -> checkout::Result<Result<bool, Mismatch>> {
     observe(conn, pi).await?;
     if let Err(mismatch) = check(order, pi) {
-        if mismatch.code != "payment_not_succeeded" {
+        if mismatch.reason != MismatchReason::PaymentNotSucceeded {
             mismatch.record(conn, order, pi, source).await?;
         }
         return Ok(Err(mismatch));
@@ -93,11 +100,8 @@ pub async fn mark_paid(
         return Ok(Ok(true));
     }
     let current = store::orders::get(conn, &order.id).await?;
-    let status = current
-        .as_ref()
-        .map(|o| o.status.clone())
-        .unwrap_or_default();
-    let already_paid = matches!(status.as_str(), "paid" | "partially_refunded" | "refunded");
+    let status = current.as_ref().map(|o| o.status);
+    let already_paid = status.is_some_and(OrderStatus::is_refund_state);
     let paid_by = current.and_then(|o| o.paid_payment_intent_id);
     if already_paid && paid_by.as_deref() == Some(pi.id.as_str()) {
         return Ok(Ok(false));
@@ -108,7 +112,7 @@ pub async fn mark_paid(
     // `stray::contain`.
     let mismatch = if already_paid {
         Mismatch {
-            code: "duplicate_payment",
+            reason: MismatchReason::DuplicatePayment,
             message: format!(
                 "PaymentIntent {} succeeded but the order was already paid by {}",
                 pi.id,
@@ -117,10 +121,11 @@ pub async fn mark_paid(
         }
     } else {
         Mismatch {
-            code: "order_not_payable",
+            reason: MismatchReason::OrderNotPayable,
             message: format!(
-                "PaymentIntent {} succeeded but the order is {status}",
-                pi.id
+                "PaymentIntent {} succeeded but the order is {}",
+                pi.id,
+                status.map(OrderStatus::as_str).unwrap_or_default()
             ),
         }
     };
@@ -130,8 +135,8 @@ pub async fn mark_paid(
 
 /// Keeps the attempt's last-seen status (for payment listings) in step with
 /// every PaymentIntent orderpay reads from Stripe.
-pub async fn observe(conn: &mut Conn, pi: &PaymentIntent) -> ApiResult<()> {
-    store::payments::observe_status(conn, &pi.id, pi.status.as_str()).await?;
+pub async fn observe(conn: &mut Conn, pi: &PaymentIntent) -> checkout::Result<()> {
+    store::payments::observe_status(conn, &pi.id, pi.status).await?;
     Ok(())
 }
 
@@ -157,18 +162,18 @@ pub async fn reconcile(
     order: &OrderRow,
     pi: &PaymentIntent,
     is_latest: bool,
-    source: &str,
-) -> ApiResult<String> {
+    source: &Source,
+) -> checkout::Result<String> {
     if pi.status == PaymentIntentStatus::Succeeded {
         return Ok(match mark_paid(conn, order, pi, source).await? {
             Ok(true) => "paid".into(),
             Ok(false) => "already_paid".into(),
-            Err(mismatch) => format!("mismatch:{}", mismatch.code),
+            Err(mismatch) => format!("mismatch:{}", mismatch.reason),
         });
     }
     observe(conn, pi).await?;
     if pi.metadata.get("order_id").map(String::as_str) != Some(order.id.as_str()) {
-        return Ok("mismatch:metadata_mismatch".into());
+        return Ok(format!("mismatch:{}", MismatchReason::MetadataMismatch));
     }
     match status_for(pi, is_latest) {
         Some(to) if store::orders::transition(conn, &order.id, to, source).await? => {

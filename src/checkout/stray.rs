@@ -7,10 +7,9 @@
 //! refunded (unless `stripe.auto_refund` is off), and the refund is recorded
 //! with its mismatch and noted in the order's history. Never kept silently.
 
-use crate::checkout::stripe_error;
+use crate::checkout::{self, Error};
 use crate::db::{new_id, DbPool};
-use crate::domain::OrderStatus;
-use crate::http::error::{ApiError, ApiResult};
+use crate::domain::{MismatchReason, OrderStatus, RefundStatus, Source, StrayRefundStatus};
 use crate::store::{self, orders::OrderRow};
 use crate::stripe::api::RefundParams;
 use crate::stripe::gateway::StripeGateway;
@@ -57,36 +56,33 @@ fn can_take_money(status: PaymentIntentStatus) -> bool {
 }
 
 fn payable(order: &OrderRow) -> bool {
-    order
-        .status
-        .parse::<OrderStatus>()
-        .is_ok_and(OrderStatus::is_payable)
+    order.status.is_payable()
 }
 
 fn matches_order(pi: &PaymentIntent, order: &OrderRow) -> bool {
-    pi.amount == order.amount && pi.currency == order.currency
+    pi.amount == order.amount && pi.currency == order.currency.code()
 }
 
 /// Why money taken by `pi` cannot stay: `None` when it pays (or can still
 /// pay) the order.
-fn stray_money_reason(order: &OrderRow, pi: &PaymentIntent) -> Option<&'static str> {
+fn stray_money_reason(order: &OrderRow, pi: &PaymentIntent) -> Option<MismatchReason> {
     if order.paid_payment_intent_id.as_deref() == Some(pi.id.as_str()) {
         return None;
     }
-    if pi.currency != order.currency {
-        return Some("currency_mismatch");
+    if pi.currency != order.currency.code() {
+        return Some(MismatchReason::CurrencyMismatch);
     }
     if pi.amount_received != order.amount {
-        return Some("amount_mismatch");
+        return Some(MismatchReason::AmountMismatch);
     }
     if payable(order) {
         // It can pay the order: settling it is the caller's job, not a refund.
         return None;
     }
-    if order.status == OrderStatus::Canceled.as_str() {
-        Some("order_not_payable")
+    if order.status == OrderStatus::Canceled {
+        Some(MismatchReason::OrderNotPayable)
     } else {
-        Some("duplicate_payment")
+        Some(MismatchReason::DuplicatePayment)
     }
 }
 
@@ -100,8 +96,8 @@ pub async fn contain(
     order_id: &str,
     pi: &PaymentIntent,
     is_latest: bool,
-    source: &str,
-) -> ApiResult<Contained> {
+    source: &Source,
+) -> checkout::Result<Contained> {
     if pi.metadata.get("order_id").map(String::as_str) != Some(order_id) {
         // Not made for this order (or its metadata was changed at Stripe):
         // recorded as a mismatch by settle, never touched.
@@ -134,14 +130,14 @@ pub async fn contain(
                         order_id,
                         attempt.attempt + 1,
                         order.amount,
-                        &order.currency,
+                        order.currency,
                     )
                     .await?;
                 }
             }
             let now = cancel_at_stripe(gateway, &pi.id)
                 .await
-                .map_err(stripe_error)?;
+                .map_err(Error::stripe)?;
             let mut conn = db.acquire().await?;
             crate::checkout::settle::observe(&mut conn, &now).await?;
             drop(conn);
@@ -197,9 +193,9 @@ async fn refund(
     gateway: &StripeGateway,
     order: &OrderRow,
     pi: &PaymentIntent,
-    reason: &str,
-    source: &str,
-) -> ApiResult<Contained> {
+    reason: MismatchReason,
+    source: &Source,
+) -> checkout::Result<Contained> {
     let mut conn = db.acquire().await?;
     let detail = format!(
         "PaymentIntent {} took {} {} for order {} ({}), which it cannot pay",
@@ -207,8 +203,14 @@ async fn refund(
     );
     store::payments::record_mismatch(&mut conn, &order.id, &pi.id, source, reason, &detail).await?;
     if !gateway.auto_refund {
-        store::payments::record_stray_refund(&mut conn, &order.id, &pi.id, "not_refunded", None)
-            .await?;
+        store::payments::record_stray_refund(
+            &mut conn,
+            &order.id,
+            &pi.id,
+            StrayRefundStatus::NotRefunded,
+            None,
+        )
+        .await?;
         return Ok(Contained::Left);
     }
     // Every redelivered event and every sweep that sees this PaymentIntent
@@ -219,8 +221,8 @@ async fn refund(
     }
     drop(conn);
     let key = IdempotencyKey::new(format!("orderpay:stray-refund:{}:{}", pi.id, new_id()))
-        .map_err(ApiError::internal)?;
-    let stripe_reason = if reason == "duplicate_payment" {
+        .map_err(Error::internal)?;
+    let stripe_reason = if reason == MismatchReason::DuplicatePayment {
         "duplicate"
     } else {
         "requested_by_customer"
@@ -231,20 +233,27 @@ async fn refund(
         payment_intent: &pi.id,
         amount: None,
         reason: Some(stripe_reason),
-        metadata: vec![("order_id", order.id.as_str()), ("orderpay_stray", reason)],
+        metadata: vec![
+            ("order_id", order.id.as_str()),
+            ("orderpay_stray", reason.as_str()),
+        ],
     };
     let (status, refund_id) = match gateway.client.create_refund(&params, &key).await {
-        Ok(refund) => match refund.status.as_deref().unwrap_or("succeeded") {
-            "succeeded" => ("refunded", Some(refund.id)),
-            "pending" | "requires_action" => ("pending", Some(refund.id)),
-            other => {
-                tracing::warn!(payment_intent = %pi.id, status = other, "automatic refund not made");
-                return Ok(Contained::Left);
+        Ok(refund) => {
+            match RefundStatus::from_stripe(refund.status.as_deref(), RefundStatus::Succeeded) {
+                Some(RefundStatus::Succeeded) => (StrayRefundStatus::Refunded, Some(refund.id)),
+                Some(RefundStatus::Pending | RefundStatus::RequiresAction) => {
+                    (StrayRefundStatus::Pending, Some(refund.id))
+                }
+                _ => {
+                    tracing::warn!(payment_intent = %pi.id, status = ?refund.status, "automatic refund not made");
+                    return Ok(Contained::Left);
+                }
             }
-        },
+        }
         Err(StripeError::InvalidRequest {
             code: Some(code), ..
-        }) if code == "charge_already_refunded" => ("refunded", None),
+        }) if code == "charge_already_refunded" => (StrayRefundStatus::Refunded, None),
         Err(error) => {
             tracing::warn!(payment_intent = %pi.id, %error, "automatic refund failed; the sweep retries");
             return Ok(Contained::Left);
@@ -261,13 +270,13 @@ pub async fn record(
     conn: &mut store::Conn,
     order_id: &str,
     pi_id: &str,
-    status: &str,
+    status: StrayRefundStatus,
     refund_id: Option<&str>,
-) -> ApiResult<()> {
+) -> checkout::Result<()> {
     let first =
         store::payments::record_stray_refund(conn, order_id, pi_id, status, refund_id).await?;
-    if first && status != "not_refunded" {
-        store::orders::note(conn, order_id, &format!("auto_refund:{pi_id}")).await?;
+    if first && status != StrayRefundStatus::NotRefunded {
+        store::orders::note(conn, order_id, &Source::AutoRefund(pi_id.to_string())).await?;
     }
     Ok(())
 }
@@ -282,7 +291,7 @@ pub async fn find_lost(
     order_id: &str,
     attempt: i64,
     created_at: &str,
-) -> ApiResult<Option<PaymentIntent>> {
+) -> checkout::Result<Option<PaymentIntent>> {
     let since = chrono::DateTime::parse_from_rfc3339(created_at)
         .map(|t| t.timestamp())
         .unwrap_or(0)
@@ -297,7 +306,7 @@ pub async fn find_lost(
             .client
             .list_payment_intents(customer, since, after.as_deref())
             .await
-            .map_err(stripe_error)?;
+            .map_err(Error::stripe)?;
         let found = page.data.iter().find(|pi| {
             pi.metadata.get("order_id").map(String::as_str) == Some(order_id)
                 && pi.metadata.get("attempt") == Some(&wanted)
@@ -343,8 +352,8 @@ pub async fn apply(
     order: &OrderRow,
     pi: &PaymentIntent,
     is_latest: bool,
-    source: &str,
-) -> ApiResult<Applied> {
+    source: &Source,
+) -> checkout::Result<Applied> {
     let mut conn = db.acquire().await?;
     let outcome =
         crate::checkout::settle::reconcile(&mut conn, order, pi, is_latest, source).await?;

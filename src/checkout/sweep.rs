@@ -5,20 +5,17 @@
 //! still-payable order and applies the answer through the same settle path,
 //! so it can only do what a late webhook would have done.
 
-use rocket::serde::Serialize;
-use schemars::JsonSchema;
-
-use crate::checkout::{refund, stray, stripe_error};
+use crate::checkout::{refund, stray, Error, Result};
 use crate::db::{timestamp_text, DbPool};
-use crate::http::error::ApiResult;
+use crate::domain::{RefundStatus, Source, StrayRefundStatus};
 use crate::store;
 use crate::stripe::gateway::StripeGateway;
 
 /// History source of the transitions a sweep makes.
-pub const SOURCE: &str = "reconcile";
+pub const SOURCE: Source = Source::Reconcile;
 
 /// What one sweep found.
-#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct SweepReport {
     /// PaymentIntents asked about.
     pub checked: u32,
@@ -70,7 +67,7 @@ pub async fn sweep(
     gateway: &StripeGateway,
     limit: i64,
     refunds: RefundWindow,
-) -> ApiResult<SweepReport> {
+) -> Result<SweepReport> {
     let mut report = SweepReport::default();
     sweep_payments(db, gateway, limit, &mut report).await?;
     sweep_lost_attempts(db, gateway, limit, &mut report).await?;
@@ -85,7 +82,7 @@ async fn sweep_refunds(
     limit: i64,
     window: RefundWindow,
     report: &mut SweepReport,
-) -> ApiResult<()> {
+) -> Result<()> {
     let now = chrono::Utc::now();
     let mut conn = db.acquire().await?;
     let stale = store::refunds::stale_pending(
@@ -99,7 +96,7 @@ async fn sweep_refunds(
     for row in stale {
         let id = row.id.clone();
         match refund::send(db, gateway, row).await {
-            Ok(settled) if settled.status != store::refunds::PENDING => report.refunds_settled += 1,
+            Ok(settled) if settled.status != RefundStatus::Pending => report.refunds_settled += 1,
             Ok(_) => {}
             Err(error) => {
                 tracing::warn!(?error, refund = %id, "reconcile: pending refund not settled");
@@ -115,7 +112,7 @@ async fn sweep_payments(
     gateway: &StripeGateway,
     limit: i64,
     report: &mut SweepReport,
-) -> ApiResult<()> {
+) -> Result<()> {
     let mut conn = db.acquire().await?;
     let attempts = store::payments::unsettled(&mut conn, limit).await?;
     drop(conn);
@@ -151,7 +148,7 @@ async fn apply(
     gateway: &StripeGateway,
     attempt: &store::payments::AttemptRow,
     pi: &crate::stripe::types::PaymentIntent,
-) -> ApiResult<String> {
+) -> Result<String> {
     let mut conn = db.acquire().await?;
     let Some(order) = store::orders::get(&mut conn, &attempt.order_id).await? else {
         return Ok("no_order".into());
@@ -161,7 +158,7 @@ async fn apply(
         .map(|a| a.attempt);
     drop(conn);
     let is_latest = latest == Some(attempt.attempt);
-    Ok(stray::apply(db, gateway, &order, pi, is_latest, SOURCE)
+    Ok(stray::apply(db, gateway, &order, pi, is_latest, &SOURCE)
         .await?
         .describe())
 }
@@ -175,7 +172,7 @@ async fn sweep_lost_attempts(
     gateway: &StripeGateway,
     limit: i64,
     report: &mut SweepReport,
-) -> ApiResult<()> {
+) -> Result<()> {
     let since = timestamp_text(chrono::Utc::now() - chrono::Duration::hours(LOST_SEARCH_HOURS));
     let mut conn = db.acquire().await?;
     let lost = store::payments::lost(&mut conn, &since, limit).await?;
@@ -225,7 +222,7 @@ async fn sweep_stray_refunds(
     gateway: &StripeGateway,
     limit: i64,
     report: &mut SweepReport,
-) -> ApiResult<()> {
+) -> Result<()> {
     if !gateway.auto_refund {
         return Ok(());
     }
@@ -233,10 +230,9 @@ async fn sweep_stray_refunds(
     let unrefunded = store::payments::unrefunded(&mut conn, limit).await?;
     drop(conn);
     for row in unrefunded {
-        if let (Some("pending"), Some(refund_id)) = (
-            row.refund_status.as_deref(),
-            row.stripe_refund_id.as_deref(),
-        ) {
+        if let (Some(StrayRefundStatus::Pending), Some(refund_id)) =
+            (row.refund_status, row.stripe_refund_id.as_deref())
+        {
             match settle_pending_stray(db, gateway, &row, refund_id).await {
                 Ok(settled) => report.refunds_settled += u32::from(settled),
                 Err(error) => {
@@ -256,7 +252,7 @@ async fn sweep_stray_refunds(
             .await
         {
             Ok(pi) => apply_stray(db, gateway, &row, &pi).await,
-            Err(error) => Err(stripe_error(error)),
+            Err(error) => Err(Error::stripe(error)),
         };
         match outcome {
             Ok(true) => report.refunds_settled += 1,
@@ -277,26 +273,26 @@ async fn settle_pending_stray(
     gateway: &StripeGateway,
     row: &store::payments::UnrefundedMismatch,
     refund_id: &str,
-) -> ApiResult<bool> {
+) -> Result<bool> {
     let refund = gateway
         .client
         .retrieve_refund(refund_id)
         .await
-        .map_err(stripe_error)?;
+        .map_err(Error::stripe)?;
     let mut conn = db.acquire().await?;
-    match refund.status.as_deref() {
-        Some("succeeded") => {
+    match refund.status.as_deref().and_then(|s| s.parse().ok()) {
+        Some(RefundStatus::Succeeded) => {
             stray::record(
                 &mut conn,
                 &row.order_id,
                 &row.payment_intent_id,
-                "refunded",
+                StrayRefundStatus::Refunded,
                 Some(refund_id),
             )
             .await?;
             Ok(true)
         }
-        Some("failed" | "canceled") => {
+        Some(RefundStatus::Failed | RefundStatus::Canceled) => {
             store::payments::forget_stray_refund(&mut conn, &row.order_id, &row.payment_intent_id)
                 .await?;
             Ok(false)
@@ -310,7 +306,7 @@ async fn apply_stray(
     gateway: &StripeGateway,
     row: &store::payments::UnrefundedMismatch,
     pi: &crate::stripe::types::PaymentIntent,
-) -> ApiResult<bool> {
+) -> Result<bool> {
     let mut conn = db.acquire().await?;
     let attempt = store::payments::by_payment_intent(&mut conn, &pi.id).await?;
     let latest = store::payments::latest(&mut conn, &row.order_id)
@@ -321,7 +317,7 @@ async fn apply_stray(
     };
     drop(conn);
     let is_latest = attempt.is_some_and(|a| Some(a.attempt) == latest);
-    let contained = stray::contain(db, gateway, &order.id, pi, is_latest, SOURCE).await?;
+    let contained = stray::contain(db, gateway, &order.id, pi, is_latest, &SOURCE).await?;
     Ok(contained == stray::Contained::Refunded)
 }
 
@@ -336,7 +332,7 @@ impl SweepReport {
     }
 }
 
-/// Runs a sweep every `interval` until the server shuts down. The first runs
+/// Runs a sweep every `interval` until `shutdown` completes. The first runs
 /// one interval after launch, so a starting server does not call Stripe at once.
 pub async fn run_periodically(
     db: DbPool,
@@ -344,12 +340,13 @@ pub async fn run_periodically(
     interval: std::time::Duration,
     batch: i64,
     refunds: RefundWindow,
-    mut shutdown: rocket::Shutdown,
+    shutdown: impl std::future::Future<Output = ()>,
 ) {
+    tokio::pin!(shutdown);
     loop {
-        rocket::tokio::select! {
+        tokio::select! {
             _ = &mut shutdown => return,
-            _ = rocket::tokio::time::sleep(interval) => {}
+            _ = tokio::time::sleep(interval) => {}
         }
         match sweep(&db, &gateway, batch, refunds).await {
             Ok(report) if report != SweepReport::default() => {

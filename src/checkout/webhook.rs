@@ -6,10 +6,9 @@
 //! Refund events re-read the paying charge the same way (`refunded_total`).
 
 use crate::checkout::webhook_intake::plain_text;
-use crate::checkout::{refunded_total, stray, stripe_error};
+use crate::checkout::{refunded_total, stray, Error, Result};
 use crate::db::DbPool;
-use crate::domain::OrderStatus;
-use crate::http::error::{ApiError, ApiResult};
+use crate::domain::Source;
 use crate::store::{
     self, orders::OrderRow, payments::AttemptRow, webhook_queue::ClaimedEvent, Conn,
 };
@@ -58,7 +57,7 @@ pub async fn apply(
     db: &DbPool,
     gateway: &StripeGateway,
     events: &[ClaimedEvent],
-) -> ApiResult<Applied> {
+) -> Result<Applied> {
     let mut outcomes: Vec<(String, String)> = Vec::with_capacity(events.len());
     let mut relevant: Vec<(usize, Event)> = Vec::new();
     for (n, claimed) in events.iter().enumerate() {
@@ -108,7 +107,7 @@ pub async fn apply(
             order_id: None,
         });
     };
-    let source_of = |n: usize| format!("webhook:{}", events[n].id);
+    let source_of = |n: usize| Source::Webhook(events[n].id.clone());
     let intent_events: Vec<usize> = relevant
         .iter()
         .filter(|(_, e)| PAYMENT_INTENT_EVENTS.contains(&e.kind.as_str()))
@@ -174,10 +173,11 @@ fn not_about_a_payment(kind: &str) -> &'static str {
 }
 
 /// Stripe refused for good (a 4xx other than 404, e.g. an id it can never
-/// accept): asking again cannot change the answer. `stripe_error` turns every
-/// such refusal into this code; outages and rate limits are 503 instead.
-pub fn permanent_refusal(error: &ApiError) -> bool {
-    error.code == "payment_provider_refused"
+/// accept): asking again cannot change the answer. `Error::stripe` turns
+/// every such refusal into this variant; outages and rate limits are
+/// `ProviderUnavailable` instead.
+pub fn permanent_refusal(error: &Error) -> bool {
+    matches!(error, Error::ProviderRefused { .. })
 }
 /// The order a PaymentIntent belongs to, and whether it is that order's
 /// current attempt. A PaymentIntent not in the attempts table is linked by its
@@ -187,7 +187,7 @@ async fn owner(
     conn: &mut Conn,
     pi: &PaymentIntent,
     mut attempt: Option<AttemptRow>,
-) -> ApiResult<Option<(OrderRow, bool)>> {
+) -> Result<Option<(OrderRow, bool)>> {
     if attempt.is_none() {
         let order_id = pi.metadata.get("order_id");
         let number = pi
@@ -222,14 +222,14 @@ async fn current(
     pi_id: &str,
     attempt: Option<AttemptRow>,
     names_an_order: bool,
-) -> ApiResult<Option<(PaymentIntent, OrderRow, bool)>> {
+) -> Result<Option<(PaymentIntent, OrderRow, bool)>> {
     if attempt.is_none() && !names_an_order {
         return Ok(None);
     }
     let pi = match gateway.client.retrieve_payment_intent(pi_id).await {
         Ok(pi) => pi,
         Err(StripeError::InvalidRequest { status: 404, .. }) => return Ok(None),
-        Err(error) => return Err(stripe_error(error)),
+        Err(error) => return Err(Error::stripe(error)),
     };
     let mut conn = db.acquire().await?;
     Ok(owner(&mut conn, &pi, attempt)
@@ -252,13 +252,9 @@ async fn refund(
     order: &OrderRow,
     is_latest: bool,
     snapshot: &Value,
-    source: &str,
-) -> ApiResult<String> {
-    if order
-        .status
-        .parse::<OrderStatus>()
-        .is_ok_and(OrderStatus::is_payable)
-    {
+    source: &Source,
+) -> Result<String> {
+    if order.status.is_payable() {
         stray::apply(db, gateway, order, pi, is_latest, source).await?;
     }
     let mut conn = db.acquire().await?;
@@ -273,7 +269,7 @@ async fn refund(
             Some(id) => match gateway.client.retrieve_refund(plain_text("id", id)?).await {
                 Ok(refund) => Some(refund),
                 Err(StripeError::InvalidRequest { status: 404, .. }) => None,
-                Err(error) => return Err(stripe_error(error)),
+                Err(error) => return Err(Error::stripe(error)),
             },
             None => None,
         },

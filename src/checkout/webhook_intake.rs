@@ -11,8 +11,8 @@ use std::borrow::Cow;
 use serde::Deserialize;
 
 use crate::checkout::inbox_writer::{InboxWriter, Stored};
+use crate::checkout::{Error, Result};
 use crate::db::now_text;
-use crate::http::error::{ApiError, ApiResult};
 use crate::store::webhook_queue::NewEvent;
 use crate::stripe::gateway::StripeGateway;
 use crate::stripe::webhook::{SignatureError, SignatureHeader};
@@ -26,7 +26,7 @@ pub struct Ack {
 /// What the `Stripe-Signature` header alone can refuse (missing, oversized,
 /// too many signatures, malformed, stale), checked before the body is read:
 /// it costs no MAC and no body.
-pub fn check_header(gateway: &StripeGateway, header: Option<&str>) -> ApiResult<SignatureHeader> {
+pub fn check_header(gateway: &StripeGateway, header: Option<&str>) -> Result<SignatureHeader> {
     let signature = SignatureHeader::parse(header).map_err(refused)?;
     signature
         .check_timestamp(
@@ -37,19 +37,18 @@ pub fn check_header(gateway: &StripeGateway, header: Option<&str>) -> ApiResult<
     Ok(signature)
 }
 
-fn refused(error: SignatureError) -> ApiError {
-    ApiError::bad_request(error.code(), format!("webhook refused: {error}"))
+fn refused(error: SignatureError) -> Error {
+    Error::SignatureRefused(error)
 }
 
 /// Text from the event that reaches a query. No Stripe id or event type has
 /// control characters, and PostgreSQL refuses NUL in text (SQLite would
 /// store it): refused alike on both backends, before anything is stored.
-pub fn plain_text<'a>(field: &str, value: &'a str) -> ApiResult<&'a str> {
+pub fn plain_text<'a>(field: &str, value: &'a str) -> Result<&'a str> {
     if value.chars().any(char::is_control) {
-        return Err(ApiError::bad_request(
-            "malformed_event",
-            format!("the event's {field} contains control characters"),
-        ));
+        return Err(Error::MalformedEvent(format!(
+            "the event's {field} contains control characters"
+        )));
     }
     Ok(value)
 }
@@ -99,17 +98,13 @@ pub async fn accept(
     gateway: &StripeGateway,
     raw: &[u8],
     signature: &SignatureHeader,
-) -> ApiResult<Ack> {
+) -> Result<Ack> {
     let secrets: Vec<&str> = gateway.webhook_secrets.iter().map(|s| s.expose()).collect();
     signature.check_payload(raw, &secrets).map_err(refused)?;
     let text = std::str::from_utf8(raw)
-        .map_err(|_| ApiError::bad_request("malformed_event", "the event is not UTF-8"))?;
-    let event: Envelope = serde_json::from_str(text).map_err(|e| {
-        ApiError::bad_request(
-            "malformed_event",
-            format!("the event is not a Stripe event: {e}"),
-        )
-    })?;
+        .map_err(|_| Error::MalformedEvent("the event is not UTF-8".into()))?;
+    let event: Envelope = serde_json::from_str(text)
+        .map_err(|e| Error::MalformedEvent(format!("the event is not a Stripe event: {e}")))?;
     let object = &event.data.object;
     let payment_intent_id = match object.object.as_deref() {
         Some("payment_intent") => object.id.as_deref(),
@@ -131,10 +126,7 @@ pub async fn accept(
     let event_id = new.id.clone();
     let stored = writer.store(new).await.map_err(|error| {
         tracing::warn!(event = %event_id, %error, "webhook not stored; Stripe will redeliver");
-        ApiError::unavailable(
-            "inbox_unavailable",
-            "the event could not be stored; deliver it again",
-        )
+        Error::InboxUnavailable
     })?;
     Ok(Ack { event_id, stored })
 }

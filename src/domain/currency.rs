@@ -7,6 +7,8 @@
 
 use std::fmt;
 
+use super::unknown_name::UnknownName;
+
 /// A currency Stripe accepts for card charges, lowercase ISO 4217 code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Currency {
@@ -88,6 +90,15 @@ impl Currency {
             .map(|code| Currency { code })
     }
 
+    /// A code exactly as `code()` writes it (lowercase, nothing around it):
+    /// how a stored currency is read back. Anything else is unknown, where
+    /// `parse` (for input) would forgive case and spaces.
+    pub fn from_code(code: &str) -> Result<Currency, UnknownName> {
+        Currency::parse(code)
+            .filter(|currency| currency.code == code)
+            .ok_or_else(|| UnknownName::new("currency", code))
+    }
+
     pub fn code(&self) -> &'static str {
         self.code
     }
@@ -150,6 +161,19 @@ mod tests {
         assert!(Currency::parse("xyz").is_none());
         assert!(Currency::parse("").is_none());
         assert!(Currency::parse("us").is_none());
+    }
+
+    #[test]
+    fn a_stored_code_reads_back_exactly() {
+        for code in ZERO_DECIMAL.iter().chain(THREE_DECIMAL).chain(TWO_DECIMAL) {
+            assert_eq!(Currency::from_code(code).map(|c| c.code()), Ok(*code));
+        }
+        for stored in ["USD", " usd", "xyz", ""] {
+            assert_eq!(
+                Currency::from_code(stored),
+                Err(UnknownName::new("currency", stored))
+            );
+        }
     }
 
     #[test]

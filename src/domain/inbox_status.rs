@@ -3,6 +3,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use super::unknown_name::{find_named, UnknownName};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InboxStatus {
     /// Stored, never tried.
@@ -39,24 +41,16 @@ impl fmt::Display for InboxStatus {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-#[error("unknown webhook inbox status '{0}'")]
-pub struct UnknownInboxStatus(pub String);
-
 impl FromStr for InboxStatus {
-    type Err = UnknownInboxStatus;
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        InboxStatus::ALL
-            .into_iter()
-            .find(|s| s.as_str() == text)
-            .ok_or_else(|| UnknownInboxStatus(text.to_string()))
-    }
-}
+    type Err = UnknownName;
 
-impl TryFrom<String> for InboxStatus {
-    type Error = UnknownInboxStatus;
-    fn try_from(text: String) -> Result<Self, Self::Error> {
-        text.parse()
+    fn from_str(text: &str) -> Result<Self, UnknownName> {
+        find_named(
+            "webhook inbox status",
+            &InboxStatus::ALL,
+            InboxStatus::as_str,
+            text,
+        )
     }
 }
 

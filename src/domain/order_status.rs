@@ -18,6 +18,8 @@ use std::str::FromStr;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::unknown_name::{find_named, UnknownName};
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderStatus {
@@ -144,13 +146,10 @@ impl fmt::Display for OrderStatus {
 }
 
 impl FromStr for OrderStatus {
-    type Err = ();
+    type Err = UnknownName;
 
-    fn from_str(s: &str) -> Result<Self, ()> {
-        OrderStatus::ALL
-            .into_iter()
-            .find(|status| status.as_str() == s)
-            .ok_or(())
+    fn from_str(s: &str) -> Result<Self, UnknownName> {
+        find_named("order status", &OrderStatus::ALL, OrderStatus::as_str, s)
     }
 }
 
@@ -220,7 +219,10 @@ mod tests {
             let json = serde_json::to_string(&status).unwrap();
             assert_eq!(json, format!("\"{}\"", status.as_str()));
         }
-        assert!("PAID".parse::<OrderStatus>().is_err());
+        assert_eq!(
+            "PAID".parse::<OrderStatus>(),
+            Err(UnknownName::new("order status", "PAID"))
+        );
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Everything that knows HTTP: the routes, their guards and views, the error
 //! envelope, the edge checks and the OpenAPI document. The layers below
-//! (`checkout/`, `accounts`, `domain/`, `store/`, `stripe/`) are called from
-//! here and never import it back.
+//! (`checkout/`, `accounts/`, `domain/`, `store/`, `stripe/`) are called from
+//! here and never import it back; their errors become `ApiError`s in `error/`.
 
 pub mod body;
 pub mod catchers;

@@ -6,6 +6,7 @@ pub mod api_keys;
 pub mod cards;
 pub mod login_failures;
 pub mod orders;
+pub mod partial_indexes;
 pub mod payments;
 pub mod products;
 pub mod refunds;

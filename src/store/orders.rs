@@ -6,7 +6,7 @@ use super::{nullable, placeholders, Conn};
 use crate::db::{new_id, now_text};
 use crate::domain::order_number::new_order_number;
 use crate::domain::pricing::PricedOrder;
-use crate::domain::OrderStatus;
+use crate::domain::{Currency, OrderStatus, Source};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct OrderRow {
@@ -16,8 +16,8 @@ pub struct OrderRow {
     pub user_id: Option<String>,
     #[sqlx(try_from = "super::types::NullableText")]
     pub email: Option<String>,
-    pub status: String,
-    pub currency: String,
+    pub status: OrderStatus,
+    pub currency: Currency,
     pub amount: i64,
     pub amount_refunded: i64,
     pub created_at: String,
@@ -42,10 +42,11 @@ pub struct ItemRow {
 #[derive(Debug, Clone, FromRow)]
 pub struct HistoryRow {
     pub seq: i64,
-    #[sqlx(try_from = "super::types::NullableText")]
-    pub from_status: Option<String>,
-    pub to_status: String,
-    pub source: String,
+    /// `None` for the order's creation.
+    #[sqlx(try_from = "super::types::Nullable<OrderStatus>")]
+    pub from_status: Option<OrderStatus>,
+    pub to_status: OrderStatus,
+    pub source: Source,
     pub at: String,
 }
 
@@ -57,7 +58,7 @@ pub struct NewOrder<'a> {
     pub email: Option<&'a str>,
     /// A fixed number (seeded orders); `None` generates one.
     pub number: Option<&'a str>,
-    pub source: &'a str,
+    pub source: &'a Source,
 }
 
 /// Inserts the order, its items and its first history entry. Returns `None`
@@ -164,7 +165,7 @@ pub async fn transition(
     conn: &mut Conn,
     order_id: &str,
     to: OrderStatus,
-    source: &str,
+    source: &Source,
 ) -> sqlx::Result<bool> {
     transition_from(conn, order_id, &OrderStatus::predecessors(to), to, source).await
 }
@@ -175,7 +176,7 @@ async fn transition_from(
     order_id: &str,
     from_states: &[OrderStatus],
     to: OrderStatus,
-    source: &str,
+    source: &Source,
 ) -> sqlx::Result<bool> {
     if from_states.is_empty() {
         return Ok(false);
@@ -223,7 +224,7 @@ pub async fn set_paid(
     conn: &mut Conn,
     order_id: &str,
     payment_intent_id: &str,
-    source: &str,
+    source: &Source,
 ) -> sqlx::Result<bool> {
     // Only a payable order: a late payment message for a refunded one
     // changes nothing (a refund state reaches paid only through `set_refunded`).
@@ -253,18 +254,15 @@ pub async fn set_paid(
 /// Notes an event that leaves the status as it is (money refunded
 /// automatically) in the order's history: an entry whose `from` and `to` are
 /// both the current status, so the history still reads as a chain.
-pub async fn note(conn: &mut Conn, order_id: &str, source: &str) -> sqlx::Result<()> {
+pub async fn note(conn: &mut Conn, order_id: &str, source: &Source) -> sqlx::Result<()> {
     let mut tx = conn.begin().await?;
     if !lock(&mut tx, order_id).await? {
         return Ok(());
     }
-    let (status,): (String,) = sqlx::query_as("SELECT status FROM orders WHERE id = $1")
+    let (status,): (OrderStatus,) = sqlx::query_as("SELECT status FROM orders WHERE id = $1")
         .bind(order_id)
         .fetch_one(&mut *tx)
         .await?;
-    let status = status
-        .parse::<OrderStatus>()
-        .map_err(|()| sqlx::Error::Decode(format!("unknown order status {status:?}").into()))?;
     append_history(&mut tx, order_id, status, source).await?;
     tx.commit().await
 }
@@ -275,7 +273,7 @@ async fn append_history(
     conn: &mut Conn,
     order_id: &str,
     to: OrderStatus,
-    source: &str,
+    source: &Source,
 ) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO order_history (order_id, seq, from_status, to_status, source, at) \
@@ -286,7 +284,7 @@ async fn append_history(
     )
     .bind(order_id)
     .bind(to.as_str())
-    .bind(source)
+    .bind(source.to_string())
     .bind(now_text())
     .execute(conn)
     .await?;
@@ -304,7 +302,7 @@ pub async fn set_refunded(
     conn: &mut Conn,
     order_id: &str,
     total: i64,
-    source: &str,
+    source: &Source,
 ) -> sqlx::Result<bool> {
     let mut tx = conn.begin().await?;
     // The amount never changes once the order exists.
@@ -347,7 +345,7 @@ pub async fn set_refunded(
 #[derive(Debug, Default)]
 pub struct ListFilter {
     pub status: Option<OrderStatus>,
-    pub currency: Option<String>,
+    pub currency: Option<Currency>,
     pub user_id: Option<String>,
     /// Position after which the page starts: (created_at, id) of the last row seen.
     pub after: Option<(String, String)>,
@@ -378,8 +376,8 @@ pub fn list_query(filter: &ListFilter) -> (String, Vec<String>) {
         let p = next(status.as_str().to_string(), &mut binds);
         conditions.push(format!("status = {p}"));
     }
-    if let Some(currency) = &filter.currency {
-        let p = next(currency.clone(), &mut binds);
+    if let Some(currency) = filter.currency {
+        let p = next(currency.code().to_string(), &mut binds);
         conditions.push(format!("currency = {p}"));
     }
     if let Some(user_id) = &filter.user_id {

@@ -2,8 +2,9 @@
 
 use sqlx::FromRow;
 
-use super::Conn;
+use super::{partial_indexes, Conn};
 use crate::db::{new_id, now_text};
+use crate::domain::{Currency, MismatchReason, PaymentIntentStatus, Source, StrayRefundStatus};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct AttemptRow {
@@ -14,20 +15,18 @@ pub struct AttemptRow {
     #[sqlx(try_from = "super::types::NullableText")]
     pub payment_intent_id: Option<String>,
     pub amount: i64,
-    pub currency: String,
+    pub currency: Currency,
     pub confirmations: i64,
     pub created_at: String,
     /// The create call ended without a known outcome (see `mark_outcome_unknown`).
     #[sqlx(try_from = "super::types::Flag")]
     pub outcome_unknown: bool,
-    #[sqlx(try_from = "super::types::NullableText")]
-    pub status: Option<String>,
+    /// The PaymentIntent's status as last seen from Stripe.
+    #[sqlx(try_from = "super::types::Nullable<PaymentIntentStatus>")]
+    pub status: Option<PaymentIntentStatus>,
 }
 
 const COLUMNS: &str = "id, order_id, attempt, idempotency_key, payment_intent_id, amount, currency, confirmations, created_at, outcome_unknown, status";
-
-/// PaymentIntent statuses after which nothing changes at Stripe.
-pub const FINAL_STATUSES: [&str; 2] = ["succeeded", "canceled"];
 
 pub fn idempotency_key(order_id: &str, attempt: i64) -> String {
     format!("orderpay:pi:{order_id}:{attempt}")
@@ -73,7 +72,7 @@ pub async fn claim(
     order_id: &str,
     attempt: i64,
     amount: i64,
-    currency: &str,
+    currency: Currency,
 ) -> sqlx::Result<(AttemptRow, bool)> {
     let now = now_text();
     let inserted = sqlx::query(
@@ -85,7 +84,7 @@ pub async fn claim(
     .bind(attempt)
     .bind(idempotency_key(order_id, attempt))
     .bind(amount)
-    .bind(currency)
+    .bind(currency.code())
     .bind(&now)
     .execute(&mut *conn)
     .await?
@@ -128,15 +127,17 @@ pub async fn set_payment_intent(
 pub async fn observe_status(
     conn: &mut Conn,
     payment_intent_id: &str,
-    status: &str,
+    status: PaymentIntentStatus,
 ) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE payment_attempts SET status = $1, updated_at = $2 \
-         WHERE payment_intent_id = $3 AND COALESCE(status, '') NOT IN ('succeeded', 'canceled')",
+         WHERE payment_intent_id = $3 AND COALESCE(status, '') NOT IN ($4, $5)",
     )
-    .bind(status)
+    .bind(status.as_str())
     .bind(now_text())
     .bind(payment_intent_id)
+    .bind(PaymentIntentStatus::Succeeded.as_str())
+    .bind(PaymentIntentStatus::Canceled.as_str())
     .execute(conn)
     .await?;
     Ok(())
@@ -160,12 +161,10 @@ pub async fn next_confirmation(conn: &mut Conn, attempt_id: &str) -> sqlx::Resul
 /// canceled order's PaymentIntent that must be canceled, or refunded if it
 /// took money). Least recently checked first.
 ///
-/// Each source is read through its own partial index (see the migration
-/// `listing_indexes`), in the visiting order and at most `limit` rows, and
-/// the union is ordered again: the same rows as one join of all attempts
-/// with all orders, without visiting settled ones. The status lists are
-/// literals because a partial index is only used by a query that repeats
-/// its condition.
+/// Each source is read through its own partial index (`partial_indexes`),
+/// in the visiting order and at most `limit` rows, and the union is ordered
+/// again: the same rows as one join of all attempts with all orders, without
+/// visiting settled ones.
 pub async fn unsettled(conn: &mut Conn, limit: i64) -> sqlx::Result<Vec<AttemptRow>> {
     sqlx::query_as(&unsettled_query())
         .bind(limit)
@@ -178,29 +177,22 @@ pub async fn unsettled(conn: &mut Conn, limit: i64) -> sqlx::Result<Vec<AttemptR
 pub fn unsettled_query() -> String {
     let columns = prefixed_columns();
     let visit_order = "COALESCE(a.checked_at, ''), a.created_at, a.id";
+    let changing = partial_indexes::attempt_still_changing("a.");
+    let payable = partial_indexes::order_payable("o.");
     format!(
         "SELECT {COLUMNS} FROM ( \
              SELECT * FROM ( \
                  SELECT {columns}, COALESCE(a.checked_at, '') AS check_key FROM payment_attempts a \
-                 WHERE {STILL_CHANGING} ORDER BY {visit_order} LIMIT $1) changing \
+                 WHERE {changing} ORDER BY {visit_order} LIMIT $1) changing \
              UNION \
              SELECT * FROM ( \
                  SELECT {columns}, COALESCE(a.checked_at, '') AS check_key \
                  FROM orders o JOIN payment_attempts a ON a.order_id = o.id \
-                 WHERE {ORDER_PAYABLE} AND a.payment_intent_id IS NOT NULL \
+                 WHERE {payable} AND a.payment_intent_id IS NOT NULL \
                  ORDER BY {visit_order} LIMIT $1) payable \
          ) due ORDER BY check_key, created_at, id LIMIT $1"
     )
 }
-
-/// An attempt whose PaymentIntent was not last seen in a final status
-/// (`FINAL_STATUSES`): the condition of the `payment_attempts_unsettled` index.
-const STILL_CHANGING: &str = "a.payment_intent_id IS NOT NULL \
-     AND COALESCE(a.status, '') NOT IN ('succeeded', 'canceled')";
-
-/// An order that can still be paid (`OrderStatus::is_payable`): the
-/// condition of the `orders_payable` index.
-const ORDER_PAYABLE: &str = "o.status IN ('pending_payment', 'processing', 'payment_failed')";
 
 fn prefixed_columns() -> String {
     COLUMNS
@@ -262,25 +254,26 @@ pub async fn mark_checked(conn: &mut Conn, attempt_id: &str) -> sqlx::Result<()>
 }
 
 /// Records a mismatch once per order, PaymentIntent and reason: redelivered
-/// events and repeated sweeps see the same mismatch again.
+/// events and repeated sweeps see the same mismatch again, and two of them
+/// at once meet the unique index.
 pub async fn record_mismatch(
     conn: &mut Conn,
     order_id: &str,
     payment_intent_id: &str,
-    source: &str,
-    reason: &str,
+    source: &Source,
+    reason: MismatchReason,
     detail: &str,
 ) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO payment_mismatches (id, order_id, payment_intent_id, source, reason, detail, at) \
-         SELECT $1, $2, $3, $4, $5, $6, $7 WHERE NOT EXISTS (SELECT 1 FROM payment_mismatches \
-             WHERE order_id = $2 AND payment_intent_id = $3 AND reason = $5)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         ON CONFLICT (order_id, payment_intent_id, reason) DO NOTHING",
     )
     .bind(new_id())
     .bind(order_id)
     .bind(payment_intent_id)
-    .bind(source)
-    .bind(reason)
+    .bind(source.to_string())
+    .bind(reason.as_str())
     .bind(detail)
     .bind(now_text())
     .execute(conn)
@@ -293,19 +286,11 @@ pub async fn record_mismatch(
 pub struct UnrefundedMismatch {
     pub order_id: String,
     pub payment_intent_id: String,
-    #[sqlx(try_from = "super::types::NullableText")]
-    pub refund_status: Option<String>,
+    #[sqlx(try_from = "super::types::Nullable<StrayRefundStatus>")]
+    pub refund_status: Option<StrayRefundStatus>,
     #[sqlx(try_from = "super::types::NullableText")]
     pub stripe_refund_id: Option<String>,
 }
-
-/// Mismatch reasons that mean money was taken and cannot pay the order.
-pub const STRAY_MONEY_REASONS: [&str; 4] = [
-    "order_not_payable",
-    "duplicate_payment",
-    "amount_mismatch",
-    "currency_mismatch",
-];
 
 /// Records what became of a mismatch's automatic refund. Returns true the
 /// first time anything is recorded for it (so the order's history notes the
@@ -314,14 +299,14 @@ pub async fn record_stray_refund(
     conn: &mut Conn,
     order_id: &str,
     payment_intent_id: &str,
-    status: &str,
+    status: StrayRefundStatus,
     stripe_refund_id: Option<&str>,
 ) -> sqlx::Result<bool> {
     let first = sqlx::query(
         "UPDATE payment_mismatches SET refund_status = $1, stripe_refund_id = NULLIF($2, '') \
          WHERE order_id = $3 AND payment_intent_id = $4 AND refund_status IS NULL",
     )
-    .bind(status)
+    .bind(status.as_str())
     .bind(super::nullable(stripe_refund_id))
     .bind(order_id)
     .bind(payment_intent_id)
@@ -333,12 +318,13 @@ pub async fn record_stray_refund(
     sqlx::query(
         "UPDATE payment_mismatches SET refund_status = $1, \
              stripe_refund_id = COALESCE(NULLIF($2, ''), stripe_refund_id) \
-         WHERE order_id = $3 AND payment_intent_id = $4 AND refund_status = 'pending'",
+         WHERE order_id = $3 AND payment_intent_id = $4 AND refund_status = $5",
     )
-    .bind(status)
+    .bind(status.as_str())
     .bind(super::nullable(stripe_refund_id))
     .bind(order_id)
     .bind(payment_intent_id)
+    .bind(StrayRefundStatus::Pending.as_str())
     .execute(conn)
     .await?;
     Ok(false)
@@ -353,10 +339,12 @@ pub async fn stray_refund_made(
 ) -> sqlx::Result<bool> {
     let (made,): (i64,) = sqlx::query_as(
         "SELECT COUNT(*) FROM payment_mismatches WHERE order_id = $1 AND payment_intent_id = $2 \
-           AND refund_status IN ('refunded', 'pending')",
+           AND refund_status IN ($3, $4)",
     )
     .bind(order_id)
     .bind(payment_intent_id)
+    .bind(StrayRefundStatus::Refunded.as_str())
+    .bind(StrayRefundStatus::Pending.as_str())
     .fetch_one(conn)
     .await?;
     Ok(made > 0)
@@ -370,28 +358,23 @@ pub async fn forget_stray_refund(
 ) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE payment_mismatches SET refund_status = NULL, stripe_refund_id = NULL \
-         WHERE order_id = $1 AND payment_intent_id = $2 AND refund_status = 'pending'",
+         WHERE order_id = $1 AND payment_intent_id = $2 AND refund_status = $3",
     )
     .bind(order_id)
     .bind(payment_intent_id)
+    .bind(StrayRefundStatus::Pending.as_str())
     .execute(conn)
     .await?;
     Ok(())
 }
 
 /// Mismatches of taken money whose automatic refund has not been made (or is
-/// still pending at Stripe), oldest first. The reasons are written out (the
-/// `payment_mismatches_unrefunded` index repeats them) rather than bound.
+/// still pending at Stripe), oldest first, through their partial index.
 pub async fn unrefunded(conn: &mut Conn, limit: i64) -> sqlx::Result<Vec<UnrefundedMismatch>> {
-    let reasons = STRAY_MONEY_REASONS
-        .iter()
-        .map(|reason| format!("'{reason}'"))
-        .collect::<Vec<_>>()
-        .join(", ");
     sqlx::query_as(&format!(
         "SELECT DISTINCT order_id, payment_intent_id, refund_status, stripe_refund_id FROM payment_mismatches \
-         WHERE reason IN ({reasons}) AND (refund_status IS NULL OR refund_status = 'pending') \
-         ORDER BY order_id, payment_intent_id LIMIT $1"
+         WHERE {} ORDER BY order_id, payment_intent_id LIMIT $1",
+        partial_indexes::mismatch_unrefunded()
     ))
     .bind(limit)
     .fetch_all(conn)
@@ -406,9 +389,9 @@ pub struct PaymentRow {
     pub order_id: String,
     pub order_number: String,
     pub amount: i64,
-    pub currency: String,
-    #[sqlx(try_from = "super::types::NullableText")]
-    pub status: Option<String>,
+    pub currency: Currency,
+    #[sqlx(try_from = "super::types::Nullable<PaymentIntentStatus>")]
+    pub status: Option<PaymentIntentStatus>,
     #[sqlx(try_from = "super::types::NullableText")]
     pub paid_payment_intent_id: Option<String>,
     pub order_amount_refunded: i64,
@@ -417,8 +400,8 @@ pub struct PaymentRow {
 
 #[derive(Debug, Default)]
 pub struct PaymentFilter {
-    pub status: Option<String>,
-    pub currency: Option<String>,
+    pub status: Option<PaymentIntentStatus>,
+    pub currency: Option<Currency>,
     /// Minor units, inclusive.
     pub min_amount: Option<i64>,
     pub max_amount: Option<i64>,
@@ -451,11 +434,14 @@ pub fn list_query(filter: &PaymentFilter) -> (String, Vec<String>) {
         binds.push(value);
         format!("${}", binds.len())
     };
-    if let Some(status) = &filter.status {
-        conditions.push(format!("a.status = {}", next(status.clone())));
+    if let Some(status) = filter.status {
+        conditions.push(format!("a.status = {}", next(status.as_str().to_string())));
     }
-    if let Some(currency) = &filter.currency {
-        conditions.push(format!("a.currency = {}", next(currency.clone())));
+    if let Some(currency) = filter.currency {
+        conditions.push(format!(
+            "a.currency = {}",
+            next(currency.code().to_string())
+        ));
     }
     if let Some(min) = filter.min_amount {
         conditions.push(format!(
@@ -501,13 +487,13 @@ pub struct MismatchRow {
     pub id: String,
     pub order_id: String,
     pub payment_intent_id: String,
-    pub source: String,
-    pub reason: String,
+    pub source: Source,
+    pub reason: MismatchReason,
     pub detail: String,
     pub at: String,
     /// What became of the automatic refund of its money (see the migration).
-    #[sqlx(try_from = "super::types::NullableText")]
-    pub refund_status: Option<String>,
+    #[sqlx(try_from = "super::types::Nullable<StrayRefundStatus>")]
+    pub refund_status: Option<StrayRefundStatus>,
     #[sqlx(try_from = "super::types::NullableText")]
     pub stripe_refund_id: Option<String>,
 }

@@ -9,7 +9,7 @@ pub struct ProductRow {
     pub sku: String,
     pub name: String,
     pub description: String,
-    pub currency: String,
+    pub currency: Currency,
     pub unit_amount: i64,
     #[sqlx(try_from = "super::types::Flag")]
     pub active: bool,
@@ -17,15 +17,15 @@ pub struct ProductRow {
 }
 
 impl ProductRow {
-    /// What pricing needs to know; `None` for a row with an unknown currency.
-    pub fn catalog_entry(self) -> Option<CatalogEntry> {
-        Some(CatalogEntry {
-            currency: Currency::parse(&self.currency)?,
+    /// What pricing needs to know.
+    pub fn catalog_entry(self) -> CatalogEntry {
+        CatalogEntry {
+            currency: self.currency,
             sku: self.sku,
             name: self.name,
             unit_amount: self.unit_amount,
             active: self.active,
-        })
+        }
     }
 }
 
@@ -75,7 +75,7 @@ pub async fn insert_if_absent(conn: &mut Conn, product: &ProductRow) -> sqlx::Re
     .bind(&product.sku)
     .bind(&product.name)
     .bind(&product.description)
-    .bind(&product.currency)
+    .bind(product.currency.code())
     .bind(product.unit_amount)
     .bind(i64::from(product.active))
     .bind(&product.created_at)

@@ -4,6 +4,7 @@ use sqlx::{Connection, FromRow};
 
 use super::{nullable, Conn};
 use crate::db::{new_id, now_text};
+use crate::domain::{Currency, OrderStatus, RefundStatus};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct RefundRow {
@@ -11,10 +12,10 @@ pub struct RefundRow {
     pub order_id: String,
     pub payment_intent_id: String,
     pub amount: i64,
-    pub currency: String,
+    pub currency: Currency,
     #[sqlx(try_from = "super::types::NullableText")]
     pub reason: Option<String>,
-    pub status: String,
+    pub status: RefundStatus,
     #[sqlx(try_from = "super::types::NullableText")]
     pub stripe_refund_id: Option<String>,
     pub idempotency_key: String,
@@ -34,11 +35,6 @@ const COLUMNS: &str = "id, order_id, payment_intent_id, amount, currency, reason
      stripe_refund_id, idempotency_key, request_key, request_fingerprint, failure_code, \
      created_at, updated_at";
 
-/// Statuses whose amount counts against what is left to refund.
-pub const PENDING: &str = "pending";
-pub const SUCCEEDED: &str = "succeeded";
-pub const FAILED: &str = "failed";
-
 pub struct NewRefund<'a> {
     pub order_id: &'a str,
     /// `None` refunds everything not yet refunded or reserved.
@@ -54,7 +50,7 @@ pub struct NewRefund<'a> {
 pub enum Refusal {
     NoOrder,
     /// The order's status, which is not paid or partially refunded.
-    NotRefundable(String),
+    NotRefundable(OrderStatus),
     /// Paid without a PaymentIntent (a seeded test order).
     NotPaidThroughStripe,
     /// More than `remaining` (minor units) was asked for.
@@ -75,14 +71,14 @@ pub async fn reserve(
     if !super::orders::lock(&mut tx, new.order_id).await? {
         return Ok(Err(Refusal::NoOrder));
     }
-    let (status, amount, refunded, paid_with): (String, i64, i64, super::types::NullableText) =
+    let (status, amount, refunded, paid_with): (OrderStatus, i64, i64, super::types::NullableText) =
         sqlx::query_as(
             "SELECT status, amount, amount_refunded, paid_payment_intent_id FROM orders WHERE id = $1",
         )
         .bind(new.order_id)
         .fetch_one(&mut *tx)
         .await?;
-    if status != "paid" && status != "partially_refunded" {
+    if !matches!(status, OrderStatus::Paid | OrderStatus::PartiallyRefunded) {
         return Ok(Err(Refusal::NotRefundable(status)));
     }
     let Some(payment_intent_id) = Option::<String>::from(paid_with) else {
@@ -95,14 +91,15 @@ pub async fn reserve(
     // the larger of the two is spent. Under concurrent refunds of one order
     // this is exact; if refunds made outside orderpay overlap with orderpay's
     // not yet counted ones it can let too much through, and Stripe, which
-    // never refunds more than the charge, refuses it (the row fails).
+    // never refunds more than the charge, refuses it (the row fails). Pending
+    // and succeeded refunds count against what is left to refund.
     let (own,): (i64,) = sqlx::query_as(
         "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM refunds \
          WHERE order_id = $1 AND (status = $2 OR status = $3)",
     )
     .bind(new.order_id)
-    .bind(PENDING)
-    .bind(SUCCEEDED)
+    .bind(RefundStatus::Pending.as_str())
+    .bind(RefundStatus::Succeeded.as_str())
     .fetch_one(&mut *tx)
     .await?;
     let remaining = (amount - refunded.max(own)).max(0);
@@ -123,7 +120,7 @@ pub async fn reserve(
     .bind(&payment_intent_id)
     .bind(wanted)
     .bind(nullable(new.reason))
-    .bind(PENDING)
+    .bind(RefundStatus::Pending.as_str())
     .bind(format!("orderpay:refund:{id}"))
     .bind(nullable(new.request_key))
     .bind(nullable(new.request_fingerprint))
@@ -174,23 +171,27 @@ pub async fn for_order(conn: &mut Conn, order_id: &str) -> sqlx::Result<Vec<Refu
 pub async fn settle(
     conn: &mut Conn,
     id: &str,
-    status: &str,
+    status: RefundStatus,
     stripe_refund_id: Option<&str>,
     failure_code: Option<&str>,
 ) -> sqlx::Result<bool> {
-    let from_succeeded = if status == FAILED { SUCCEEDED } else { PENDING };
+    let from_succeeded = if status == RefundStatus::Failed {
+        RefundStatus::Succeeded
+    } else {
+        RefundStatus::Pending
+    };
     let changed = sqlx::query(
         "UPDATE refunds SET status = $1, stripe_refund_id = COALESCE(NULLIF($2, ''), stripe_refund_id), \
              failure_code = NULLIF($3, ''), updated_at = $4 \
          WHERE id = $5 AND (status = $6 OR status = $7)",
     )
-    .bind(status)
+    .bind(status.as_str())
     .bind(nullable(stripe_refund_id))
     .bind(nullable(failure_code))
     .bind(now_text())
     .bind(id)
-    .bind(PENDING)
-    .bind(from_succeeded)
+    .bind(RefundStatus::Pending.as_str())
+    .bind(from_succeeded.as_str())
     .execute(conn)
     .await?;
     Ok(changed.rows_affected() == 1)
@@ -217,12 +218,12 @@ pub async fn for_stripe_refund(
 
 /// The sum of the order's refunds in `status` (minor units): what is
 /// reserved (pending) or what orderpay's refunds have returned (succeeded).
-pub async fn total(conn: &mut Conn, order_id: &str, status: &str) -> sqlx::Result<i64> {
+pub async fn total(conn: &mut Conn, order_id: &str, status: RefundStatus) -> sqlx::Result<i64> {
     let (total,): (i64,) = sqlx::query_as(
         "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM refunds WHERE order_id = $1 AND status = $2",
     )
     .bind(order_id)
-    .bind(status)
+    .bind(status.as_str())
     .fetch_one(conn)
     .await?;
     Ok(total)
@@ -232,8 +233,8 @@ pub async fn total(conn: &mut Conn, order_id: &str, status: &str) -> sqlx::Resul
 /// timestamps): ones whose caller never learned Stripe's answer, or that
 /// Stripe itself reported pending. Those Stripe never named are only
 /// returned if created after `created_after` (re-sending them is safe only
-/// while Stripe remembers their Idempotency-Key). The status is written
-/// out, not bound: the `refunds_pending` partial index repeats it.
+/// while Stripe remembers their Idempotency-Key). Read through their
+/// partial index (`partial_indexes`).
 pub async fn stale_pending(
     conn: &mut Conn,
     created_after: &str,
@@ -241,9 +242,10 @@ pub async fn stale_pending(
     limit: i64,
 ) -> sqlx::Result<Vec<RefundRow>> {
     sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM refunds WHERE status = '{PENDING}' AND created_at < $2 \
+        "SELECT {COLUMNS} FROM refunds WHERE {} AND created_at < $2 \
          AND (created_at > $1 OR stripe_refund_id IS NOT NULL) \
-         ORDER BY updated_at, id LIMIT $3"
+         ORDER BY updated_at, id LIMIT $3",
+        super::partial_indexes::refund_pending()
     ))
     .bind(created_after)
     .bind(created_before)

@@ -18,7 +18,6 @@ pub struct EventRow {
     pub processed_at: Option<String>,
     #[sqlx(try_from = "super::types::NullableText")]
     pub outcome: Option<String>,
-    #[sqlx(try_from = "String")]
     pub status: InboxStatus,
     pub attempts: i64,
     #[sqlx(try_from = "super::types::NullableText")]

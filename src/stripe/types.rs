@@ -6,35 +6,8 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PaymentIntentStatus {
-    RequiresPaymentMethod,
-    RequiresConfirmation,
-    RequiresAction,
-    Processing,
-    RequiresCapture,
-    Canceled,
-    Succeeded,
-    /// A status this version of orderpay does not know: never treated as paid.
-    #[serde(other)]
-    Unknown,
-}
-
-impl PaymentIntentStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PaymentIntentStatus::RequiresPaymentMethod => "requires_payment_method",
-            PaymentIntentStatus::RequiresConfirmation => "requires_confirmation",
-            PaymentIntentStatus::RequiresAction => "requires_action",
-            PaymentIntentStatus::Processing => "processing",
-            PaymentIntentStatus::RequiresCapture => "requires_capture",
-            PaymentIntentStatus::Canceled => "canceled",
-            PaymentIntentStatus::Succeeded => "succeeded",
-            PaymentIntentStatus::Unknown => "unknown",
-        }
-    }
-}
+/// Kept in the domain: payment attempts store it (see `store::payments`).
+pub use crate::domain::PaymentIntentStatus;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PaymentIntent {

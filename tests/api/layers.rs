@@ -74,32 +74,42 @@ fn rust_files(dir: &Path, into: &mut Vec<PathBuf>) {
     }
 }
 
-#[test]
-fn domain_and_store_know_no_http() {
+/// Lines below `src/http/` that name Rocket or the API's error type: the
+/// use cases, the domain and the store return their own errors, which
+/// `src/http/error/` alone turns into statuses.
+fn http_below_the_routes() -> Vec<String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files = Vec::new();
-    rust_files(&root.join("src/domain"), &mut files);
-    rust_files(&root.join("src/store"), &mut files);
-    assert!(
-        files.len() > 5,
-        "no source found under src/domain and src/store"
-    );
+    for layer in ["src/checkout", "src/accounts", "src/domain", "src/store"] {
+        let before = files.len();
+        rust_files(&root.join(layer), &mut files);
+        assert!(files.len() > before, "no source found under {layer}");
+    }
+    let mut offenders = Vec::new();
     for file in files {
         let text = std::fs::read_to_string(&file).unwrap();
         for (number, line) in text.lines().enumerate() {
-            if line.trim_start().starts_with("//") {
-                continue;
-            }
-            for http in ["rocket::", "ApiError", "ApiResult"] {
-                assert!(
-                    !line.contains(http),
-                    "{}:{}: `{http}` below the routes: {line}",
-                    file.display(),
-                    number + 1
-                );
+            if ["rocket::", "ApiError", "ApiResult"]
+                .iter()
+                .any(|http| line.contains(http))
+            {
+                let path = file.strip_prefix(root).unwrap_or(&file).display();
+                offenders.push(format!("{path}:{}: {}", number + 1, line.trim()));
             }
         }
     }
+    offenders
+}
+
+#[test]
+fn use_cases_domain_and_store_know_no_http() {
+    let offenders = http_below_the_routes();
+    assert!(
+        offenders.is_empty(),
+        "`rocket::`, `ApiError` or `ApiResult` below src/http/ (return the layer's own \
+         error; map it in src/http/error/):\n{}",
+        offenders.join("\n")
+    );
 }
 
 /// The route files (handlers), without the shared helpers `mod.rs`,
@@ -154,5 +164,130 @@ fn response_shapes_live_in_views_not_in_route_files() {
                 file.display()
             );
         }
+    }
+}
+
+/// The names a row keeps as a domain type, never as text: a status, a
+/// currency, a mismatch reason, a history or mismatch source.
+fn is_typed_column(field: &str) -> bool {
+    ["status", "currency", "source"].contains(&field) || field.ends_with("_status")
+}
+
+/// Row fields (`pub name: Type`) that keep one of those names as text.
+/// A field decoded as text can only be re-parsed (or compared as text)
+/// further up; typed, a `.parse::<OrderStatus>()` on it does not compile.
+fn text_typed_columns(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for line in code_lines(text) {
+        let Some((field, ty)) = line
+            .trim()
+            .strip_prefix("pub ")
+            .and_then(|f| f.split_once(':'))
+        else {
+            continue;
+        };
+        let ty = ty.trim().trim_end_matches(',');
+        let field = field.trim();
+        let textual = [
+            "String",
+            "Option<String>",
+            "&str",
+            "&'a str",
+            "Option<&'a str>",
+        ];
+        if is_typed_column(field) && textual.contains(&ty) {
+            found.push(format!("{field}: {ty}"));
+        }
+    }
+    found
+}
+
+#[test]
+fn the_row_scan_sees_text_statuses() {
+    let text = "pub struct R {\n    pub status: String,\n    pub to_status: OrderStatus,\n    \
+                pub refund_status: Option<String>,\n    pub currency: Currency,\n    // pub source: String,\n}";
+    assert_eq!(
+        text_typed_columns(text),
+        ["status: String", "refund_status: Option<String>"]
+    );
+}
+
+#[test]
+fn rows_decode_statuses_and_currencies_into_domain_types() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    rust_files(&root.join("src/store"), &mut files);
+    assert!(files.len() > 5, "no source found under src/store");
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let found = text_typed_columns(&text);
+        assert!(
+            found.is_empty(),
+            "{}: {found:?}: a status, currency or source kept as text past the store; \
+             decode it into its domain type (see store/types.rs)",
+            file.display()
+        );
+    }
+}
+
+/// Comparisons of a status, currency or reason with a string literal, on the code with its whitespace removed (so a chain split over
+/// lines is seen whole).
+fn text_comparisons(text: &str) -> Vec<String> {
+    let code: String = code_lines(text)
+        .collect::<String>()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let fields = [
+        "status",
+        "to_status",
+        "from_status",
+        "refund_status",
+        "currency",
+        "reason",
+    ];
+    let mut found = Vec::new();
+    for field in fields {
+        for compared in [
+            "==\"",
+            "!=\"",
+            ".as_deref()==Some(\"",
+            ".as_deref()!=Some(\"",
+        ] {
+            let pattern = format!(".{field}{compared}");
+            if code.contains(&pattern) {
+                found.push(pattern);
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn the_comparison_scan_sees_split_chains() {
+    let text = "if attempt\n    .status\n    .as_deref() == Some(\"canceled\") {}\n\
+                if mismatch.reason != \"x\" {}\nif order.status == OrderStatus::Paid {}";
+    assert_eq!(
+        text_comparisons(text),
+        [".status.as_deref()==Some(\"", ".reason!=\""]
+    );
+}
+
+#[test]
+fn use_cases_and_views_compare_statuses_as_values_not_text() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    rust_files(&root.join("src/checkout"), &mut files);
+    rust_files(&root.join("src/http/views"), &mut files);
+    assert!(files.len() > 5, "no source found under src/checkout");
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let found = text_comparisons(&text);
+        assert!(
+            found.is_empty(),
+            "{}: compares {found:?} with text; rows carry domain types (OrderStatus, \
+             MismatchReason, ...): compare those",
+            file.display()
+        );
     }
 }

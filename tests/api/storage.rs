@@ -66,7 +66,7 @@ db_test!(a_status_and_its_history_entry_commit_together, |app| {
         &mut conn,
         &order_id,
         orderpay::domain::OrderStatus::Paid,
-        "test",
+        &orderpay::domain::Source::Admin,
     )
     .await;
     assert!(moved.is_err(), "the history entry cannot be written");
@@ -76,4 +76,230 @@ db_test!(a_status_and_its_history_entry_commit_together, |app| {
         .await
         .unwrap();
     assert_eq!(status, "pending_payment", "the status did not move alone");
+});
+
+/// The id of a seeded order in `status`.
+async fn seeded_order(app: &crate::helpers::TestApp, status: &str) -> String {
+    let (id,): (String,) =
+        sqlx::query_as("SELECT id FROM orders WHERE status = $1 ORDER BY id LIMIT 1")
+            .bind(status)
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
+    id
+}
+
+db_test!(
+    an_unknown_stored_status_or_currency_is_an_error_not_a_default,
+    |app| {
+        // Rows decode their statuses and currencies into domain types: a value
+        // this version does not know (written by hand, or by a newer version)
+        // must fail loudly, never be shown as pending_payment or as raw minor units.
+        app.seed().await;
+        let shipped = seeded_order(&app, "paid").await;
+        sqlx::query("UPDATE orders SET status = 'shipped' WHERE id = $1")
+            .bind(&shipped)
+            .execute(app.pool())
+            .await
+            .unwrap();
+        let mut conn = app.pool().acquire().await.unwrap();
+        let read = orderpay::store::orders::get(&mut conn, &shipped).await;
+        let error = read.expect_err("an unknown status is not read").to_string();
+        assert!(
+            error.contains("status") && error.contains(r#"unknown order status "shipped""#),
+            "the error names the column and the value: {error}"
+        );
+        drop(conn);
+
+        let one = app
+            .get(
+                &format!("/api/v1/shop/orders/{shipped}"),
+                Some(&app.admin_key),
+            )
+            .await;
+        assert_eq!(one.status, Status::InternalServerError, "{:?}", one.body);
+        assert_eq!(one.code(), "internal_error");
+        assert!(
+            !one.body.to_string().contains("pending_payment"),
+            "{:?}",
+            one.body
+        );
+        let listed = app.get("/api/v1/shop/orders", Some(&app.admin_key)).await;
+        assert_eq!(
+            listed.status,
+            Status::InternalServerError,
+            "{:?}",
+            listed.body
+        );
+
+        // Put right, the order reads again; then a currency nobody charges in.
+        sqlx::query("UPDATE orders SET status = 'paid' WHERE id = $1")
+            .bind(&shipped)
+            .execute(app.pool())
+            .await
+            .unwrap();
+        let fixed = app
+            .get(
+                &format!("/api/v1/shop/orders/{shipped}"),
+                Some(&app.admin_key),
+            )
+            .await;
+        assert_eq!(fixed.status, Status::Ok, "{:?}", fixed.body);
+        assert_eq!(fixed.body["data"]["status"], "paid");
+        sqlx::query("UPDATE orders SET currency = 'xyz' WHERE id = $1")
+            .bind(&shipped)
+            .execute(app.pool())
+            .await
+            .unwrap();
+        let odd = app
+            .get(
+                &format!("/api/v1/shop/orders/{shipped}"),
+                Some(&app.admin_key),
+            )
+            .await;
+        assert_eq!(odd.status, Status::InternalServerError, "{:?}", odd.body);
+        assert_eq!(odd.code(), "internal_error");
+    }
+);
+
+/// Stores `text` (NULL for `None`) in a one-column table and reads it back
+/// as `T`, through the same `Any` driver and decoders the rows use.
+async fn read_back<T>(pool: &sqlx::AnyPool, text: Option<&str>) -> sqlx::Result<T>
+where
+    T: for<'r> sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any> + Send + Unpin,
+{
+    sqlx::query("CREATE TABLE IF NOT EXISTS stored_names (value TEXT)")
+        .execute(pool)
+        .await?;
+    sqlx::query("DELETE FROM stored_names")
+        .execute(pool)
+        .await?;
+    sqlx::query("INSERT INTO stored_names (value) VALUES (NULLIF($1, ''))")
+        .bind(text.unwrap_or(""))
+        .execute(pool)
+        .await?;
+    let (value,): (T,) = sqlx::query_as("SELECT value FROM stored_names")
+        .fetch_one(pool)
+        .await?;
+    Ok(value)
+}
+
+/// The decode error for `text` read as `T`: it names the stored value.
+async fn refusal<T>(pool: &sqlx::AnyPool, text: &str) -> String
+where
+    T: for<'r> sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any> + Send + Unpin + std::fmt::Debug,
+{
+    match read_back::<T>(pool, Some(text)).await {
+        Ok(value) => panic!("{text:?} was read as {value:?}"),
+        Err(error @ sqlx::Error::ColumnDecode { .. }) => error.to_string(),
+        Err(other) => panic!("not a decode error: {other}"),
+    }
+}
+
+db_test!(every_stored_name_reads_back_as_its_domain_value, |app| {
+    use orderpay::domain::*;
+    let pool = app.pool();
+    for status in OrderStatus::ALL {
+        assert_eq!(
+            read_back(pool, Some(status.as_str())).await.ok(),
+            Some(status)
+        );
+    }
+    for status in PaymentIntentStatus::ALL {
+        assert_eq!(
+            read_back(pool, Some(status.as_str())).await.ok(),
+            Some(status)
+        );
+    }
+    for status in RefundStatus::ALL {
+        assert_eq!(
+            read_back(pool, Some(status.as_str())).await.ok(),
+            Some(status)
+        );
+    }
+    for reason in MismatchReason::ALL {
+        assert_eq!(
+            read_back(pool, Some(reason.as_str())).await.ok(),
+            Some(reason)
+        );
+    }
+    for status in StrayRefundStatus::ALL {
+        assert_eq!(
+            read_back(pool, Some(status.as_str())).await.ok(),
+            Some(status)
+        );
+    }
+    for status in InboxStatus::ALL {
+        assert_eq!(
+            read_back(pool, Some(status.as_str())).await.ok(),
+            Some(status)
+        );
+    }
+    for source in [Source::Reconcile, Source::Webhook("evt_1".into())] {
+        let text = source.to_string();
+        assert_eq!(read_back(pool, Some(&text)).await.ok(), Some(source));
+    }
+    for code in ["usd", "jpy", "kwd"] {
+        let currency: Currency = read_back(pool, Some(code)).await.unwrap();
+        assert_eq!(currency.code(), code);
+    }
+});
+
+db_test!(an_unknown_stored_name_is_a_decode_error, |app| {
+    use orderpay::domain::*;
+    use orderpay::store::types::{Nullable, NullableText};
+    let pool = app.pool();
+    let order = refusal::<OrderStatus>(pool, "shipped").await;
+    assert!(
+        order.contains(r#"unknown order status "shipped""#),
+        "{order}"
+    );
+    let currency = refusal::<Currency>(pool, "USD").await;
+    assert!(currency.contains(r#"unknown currency "USD""#), "{currency}");
+    let reason = refusal::<MismatchReason>(pool, "lost").await;
+    assert!(
+        reason.contains(r#"unknown mismatch reason "lost""#),
+        "{reason}"
+    );
+    let source = refusal::<Source>(pool, "sweep").await;
+    assert!(source.contains(r#"unknown source "sweep""#), "{source}");
+    refusal::<PaymentIntentStatus>(pool, "paid").await;
+    refusal::<RefundStatus>(pool, "refunded").await;
+    refusal::<StrayRefundStatus>(pool, "succeeded").await;
+    refusal::<InboxStatus>(pool, "done").await;
+    // A nullable column: only NULL is `None`; an unknown value is still an error.
+    refusal::<Nullable<OrderStatus>>(pool, "shipped").await;
+    let null: Nullable<OrderStatus> = read_back(pool, None).await.unwrap();
+    assert_eq!(Option::<OrderStatus>::from(null), None);
+    let paid: Nullable<OrderStatus> = read_back(pool, Some("paid")).await.unwrap();
+    assert_eq!(Option::from(paid), Some(OrderStatus::Paid));
+    let text: NullableText = read_back(pool, None).await.unwrap();
+    assert_eq!(Option::<String>::from(text), None);
+});
+
+db_test!(a_mismatch_found_by_many_at_once_is_recorded_once, |app| {
+    use orderpay::domain::mismatch::MismatchReason;
+    use orderpay::domain::source::Source;
+    // Sixteen messages about one PaymentIntent find the same mismatch at the
+    // same moment, each on its own connection.
+    let attempts = (0..16).map(|_| async {
+        let mut conn = app.pool().acquire().await.unwrap();
+        orderpay::store::payments::record_mismatch(
+            &mut conn,
+            "order-1",
+            "pi_same",
+            &Source::Reconcile,
+            MismatchReason::OrderNotPayable,
+            "succeeded but the order is canceled",
+        )
+        .await
+    });
+    for result in rocket::futures::future::join_all(attempts).await {
+        result.expect("a repeat is not an error");
+    }
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM payment_mismatches")
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
 });

@@ -419,7 +419,9 @@ db_test!(housekeeping_purges_dead_tokens_and_stale_failures, |app| {
         .unwrap();
 
     let db = orderpay::db::DbPool::shared(app.pool().clone());
-    let purged = orderpay::housekeeping::purge(&db, 900).await.unwrap();
+    let purged = orderpay::accounts::housekeeping::purge(&db, 900)
+        .await
+        .unwrap();
     assert_eq!(
         (purged.tokens, purged.login_failures),
         (1, 1),

@@ -4,9 +4,9 @@
 use schemars::JsonSchema;
 use serde_json::{json, Value};
 
-use crate::checkout::refund::RefundRequest;
 use crate::http::input::AmountInput;
 use crate::http::routes::orders::CreateOrderRequest;
+use crate::http::routes::refunds::RefundRequest;
 use crate::http::routes::users::UpdateMeRequest;
 
 /// `schemas` is the document's `components.schemas`.
@@ -36,7 +36,7 @@ pub fn cross_field_rules(schemas: &mut Value) {
         password_needs_current,
     );
 
-    // `checkout::refund::RefundRequest`: `full` is only ever `true` (false
+    // `routes::refunds::RefundRequest`: `full` is only ever `true` (false
     // without an amount is `amount_required`), and never beside `amount`.
     let refund = &mut schemas[RefundRequest::schema_name()];
     refund["properties"]["full"]["enum"] = json!([true]);

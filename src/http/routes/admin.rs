@@ -3,13 +3,14 @@ use rocket::{Route, State};
 
 use crate::auth::api_key::{Admin, Scoped};
 use crate::auth::Scope;
-use crate::checkout::sweep::{self, SweepReport};
+use crate::checkout::sweep;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::http::body::OptionalJsonBody;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::openapi::{schema, Access, Body, Endpoint};
 use crate::http::response::{Envelope, Success};
+use crate::http::views::SweepReportView;
 use crate::seed::{self, SeedDocument, SeedError, SeedReport};
 use crate::stripe::gateway::StripeGateway;
 
@@ -66,7 +67,7 @@ async fn reconcile_payments(
     db: &Db,
     settings: &State<Settings>,
     stripe: &State<StripeGateway>,
-) -> ApiResult<Success<SweepReport>> {
+) -> ApiResult<Success<SweepReportView>> {
     let batch = i64::from(settings.reconcile_batch.max(1));
     let report = sweep::sweep(
         db,
@@ -75,7 +76,7 @@ async fn reconcile_payments(
         sweep::RefundWindow::after_secs(settings.reconcile_refund_age_secs),
     )
     .await?;
-    Ok(Success::ok("reconciled", report))
+    Ok(Success::ok("reconciled", SweepReportView::from(report)))
 }
 
 pub fn routes() -> Vec<Route> {
@@ -102,7 +103,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         access: Access::ApiKey(Scope::Admin),
         query: &[],
         body: Body::None,
-        response: Some(schema::<Envelope<SweepReport>>),
+        response: Some(schema::<Envelope<SweepReportView>>),
         success: &[200],
         headers: &[],
         errors: &[401, 403, 503],

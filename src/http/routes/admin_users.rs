@@ -80,9 +80,7 @@ async fn update_user(
         email: r.email.as_deref(),
         password: r.password.as_deref(),
     };
-    let updated = accounts::update(db, hashes, user, changes)
-        .await
-        .map_err(|e| e.error)?;
+    let updated = accounts::update(db, hashes, user, changes).await?;
     Ok(Success::ok("user updated", updated.into()))
 }
 

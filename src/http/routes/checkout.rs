@@ -11,7 +11,7 @@ use crate::auth::api_key::{PaymentsCallback, Scoped};
 use crate::auth::{Caller, CheckoutCaller, Scope};
 use crate::checkout::{callback, cancel, confirm, intent};
 use crate::db::Db;
-use crate::domain::OrderStatus;
+use crate::domain::{OrderStatus, Source};
 use crate::http::body::{JsonBody, OptionalJsonBody};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::input::{payment_method_id, Id};
@@ -25,7 +25,7 @@ async fn current_status(conn: &mut Conn, id: &str) -> ApiResult<OrderStatus> {
     let order = store::orders::get(conn, id)
         .await?
         .ok_or_else(|| ApiError::not_found("order"))?;
-    Ok(order.status.parse().unwrap_or(OrderStatus::PendingPayment))
+    Ok(order.status)
 }
 
 #[rocket::post("/api/v1/shop/orders/<id>/payment-intent")]
@@ -42,7 +42,8 @@ async fn create_payment_intent(
     let mut conn = db.acquire().await?;
     let items = store::orders::items(&mut conn, std::slice::from_ref(&order.id)).await?;
     let status = current_status(&mut conn, id.0).await?;
-    let view = PaymentIntentView::new(intent.payment_intent, items, status);
+    let view =
+        PaymentIntentView::new(intent.payment_intent, items, status).map_err(ApiError::internal)?;
     Ok(if intent.created {
         Success::created("Payment intent created successfully", view)
     } else {
@@ -120,7 +121,7 @@ async fn confirm_payment_intent(
     let mut conn = db.acquire().await?;
     let items = store::orders::items(&mut conn, std::slice::from_ref(&order.id)).await?;
     let status = current_status(&mut conn, id.0).await?;
-    let view = PaymentIntentView::new(pi, items, status);
+    let view = PaymentIntentView::new(pi, items, status).map_err(ApiError::internal)?;
     Ok(Success::ok("Payment intent confirmed", view))
 }
 
@@ -166,10 +167,10 @@ async fn cancel_order(
     let order = find_order(&mut conn, id.0, caller.user_id()).await?;
     drop(conn);
     let source = match caller {
-        Caller::User(_) => "api",
-        Caller::Admin(_) => "admin",
+        Caller::User(_) => Source::Api,
+        Caller::Admin(_) => Source::Admin,
     };
-    cancel::cancel(db, stripe, &order, source).await?;
+    cancel::cancel(db, stripe, &order, &source).await?;
     let mut conn = db.acquire().await?;
     let view = order_view(&mut conn, &order.id)
         .await?

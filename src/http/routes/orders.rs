@@ -10,7 +10,7 @@ use super::paging::{pagination, parse_limit, position_after, CURSOR_PARAM, LIMIT
 use crate::auth::Caller;
 use crate::db::Db;
 use crate::domain::pricing::{price_order, CatalogEntry, FieldError, LineRequest};
-use crate::domain::{Currency, OrderStatus};
+use crate::domain::{Currency, OrderStatus, Source};
 use crate::http::body::JsonBody;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::input::{currency_param, AmountInput, Id};
@@ -67,7 +67,7 @@ pub async fn catalog_for(
     let rows = store::products::find_many(conn, &skus).await?;
     Ok(rows
         .into_iter()
-        .filter_map(|row| row.catalog_entry())
+        .map(|row| row.catalog_entry())
         .map(|entry| (entry.sku.clone(), entry))
         .collect())
 }
@@ -170,7 +170,7 @@ async fn create_order(
         user_id: owner.as_ref().map(|u| u.id.as_str()),
         email: owner.as_ref().map(|u| u.email.as_str()),
         number: None,
-        source: "api",
+        source: &Source::Api,
     };
     let order = store::orders::insert(&mut tx, new)
         .await?
@@ -206,7 +206,7 @@ async fn list_orders(
     let after = position_after(cursor)?;
     let filter = ListFilter {
         status,
-        currency: currency.map(|c| c.code().to_string()),
+        currency,
         user_id: caller.user_id().map(str::to_string),
         after,
         limit,

@@ -10,7 +10,7 @@ use crate::auth::api_key::{PaymentsRead, Scoped};
 use crate::auth::Scope;
 use crate::db::{timestamp_text, Db};
 use crate::domain::money::parse_major;
-use crate::domain::Currency;
+use crate::domain::{Currency, PaymentIntentStatus};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::input::{currency_param, id_param};
 use crate::http::openapi::{schema, Access, Body, Endpoint, QueryParam};
@@ -18,26 +18,23 @@ use crate::http::response::{ListEnvelope, Success};
 use crate::http::views::PaymentView;
 use crate::store::{self, payments::PaymentFilter};
 
-/// Stripe's PaymentIntent statuses, the values `status` filters on.
-const STATUSES: &[&str] = &[
-    "requires_payment_method",
-    "requires_confirmation",
-    "requires_action",
-    "processing",
-    "requires_capture",
-    "canceled",
-    "succeeded",
-];
-
-fn status_param(raw: &str) -> ApiResult<String> {
-    if STATUSES.contains(&raw) {
-        Ok(raw.to_string())
-    } else {
-        Err(ApiError::invalid_field(
-            "invalid_status",
-            "status",
-            format!("must be one of {}", STATUSES.join(", ")),
-        ))
+/// One of Stripe's PaymentIntent statuses; not `unknown`, which only
+/// stands for a status this version of orderpay does not know.
+fn status_param(raw: &str) -> ApiResult<PaymentIntentStatus> {
+    match raw.parse::<PaymentIntentStatus>() {
+        Ok(status) if status != PaymentIntentStatus::Unknown => Ok(status),
+        _ => {
+            let known: Vec<&str> = PaymentIntentStatus::ALL
+                .into_iter()
+                .filter(|status| *status != PaymentIntentStatus::Unknown)
+                .map(PaymentIntentStatus::as_str)
+                .collect();
+            Err(ApiError::invalid_field(
+                "invalid_status",
+                "status",
+                format!("must be one of {}", known.join(", ")),
+            ))
+        }
     }
 }
 
@@ -91,7 +88,7 @@ async fn list_payments(
         max_amount: max_amount
             .map(|raw| amount_param("max_amount", raw, currency))
             .transpose()?,
-        currency: currency.map(|c| c.code().to_string()),
+        currency,
         since: since.map(|raw| time_param("since", raw)).transpose()?,
         until: until.map(|raw| time_param("until", raw)).transpose()?,
         order_id: order_id

@@ -7,7 +7,7 @@ use rocket::{Route, State};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use crate::accounts::{self, AccountResult, Changes};
+use crate::accounts::{self, Changes};
 use crate::auth::hash_pool::HashPool;
 use crate::auth::User;
 use crate::config::Settings;
@@ -76,7 +76,7 @@ async fn register(
     hashes: &State<HashPool>,
     client: Option<IpAddr>,
     body: JsonBody<RegisterRequest>,
-) -> AccountResult<Success<AuthGrant>> {
+) -> ApiResult<Success<AuthGrant>> {
     let r = body.0;
     let (user, token) =
         accounts::register(db, settings, hashes, client, &r.email, &r.name, &r.password).await?;
@@ -89,7 +89,7 @@ async fn login(
     settings: &State<Settings>,
     hashes: &State<HashPool>,
     body: JsonBody<LoginRequest>,
-) -> AccountResult<Success<AuthGrant>> {
+) -> ApiResult<Success<AuthGrant>> {
     let (user, token) =
         accounts::login(db, settings, hashes, &body.0.email, &body.0.password).await?;
     Ok(Success::ok("logged in", grant(user, token)))
@@ -113,7 +113,7 @@ async fn update_me(
     db: &Db,
     hashes: &State<HashPool>,
     body: JsonBody<UpdateMeRequest>,
-) -> AccountResult<Success<UserView>> {
+) -> ApiResult<Success<UserView>> {
     let r = body.0;
     if r.password.is_some() {
         accounts::check_current_password(hashes, &user.row, r.current_password.as_deref()).await?;

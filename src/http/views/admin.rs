@@ -4,6 +4,7 @@
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use crate::checkout::sweep::SweepReport;
 use crate::store::payments::MismatchRow;
 use crate::store::webhook_events::EventRow;
 
@@ -78,12 +79,45 @@ impl From<MismatchRow> for MismatchView {
             id: row.id,
             order_id: row.order_id,
             payment_intent_id: row.payment_intent_id,
-            source: row.source,
-            reason: row.reason,
+            source: row.source.to_string(),
+            reason: row.reason.as_str().to_string(),
             detail: row.detail,
             at: row.at,
-            refund_status: row.refund_status,
+            refund_status: row.refund_status.map(|status| status.as_str().to_string()),
             stripe_refund_id: row.stripe_refund_id,
+        }
+    }
+}
+
+/// What one sweep found.
+// Keeps the schema name the document had when the use case's own type was shown.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "SweepReport")]
+pub struct SweepReportView {
+    /// PaymentIntents asked about.
+    pub checked: u32,
+    /// Orders this sweep marked paid.
+    pub paid: u32,
+    /// Orders moved to another status (processing, payment_failed, canceled).
+    pub changed: u32,
+    /// PaymentIntents that do not match their order (recorded once each).
+    pub mismatched: u32,
+    /// PaymentIntents or refunds Stripe could not be asked about; the next
+    /// sweep tries again.
+    pub failed: u32,
+    /// Pending refunds (Stripe's answer was lost) sent again and settled.
+    pub refunds_settled: u32,
+}
+
+impl From<SweepReport> for SweepReportView {
+    fn from(report: SweepReport) -> Self {
+        SweepReportView {
+            checked: report.checked,
+            paid: report.paid,
+            changed: report.changed,
+            mismatched: report.mismatched,
+            failed: report.failed,
+            refunds_settled: report.refunds_settled,
         }
     }
 }

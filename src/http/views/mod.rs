@@ -4,7 +4,7 @@
 mod admin;
 mod service;
 
-pub use admin::{MismatchView, WebhookEventView};
+pub use admin::{MismatchView, SweepReportView, WebhookEventView};
 pub use service::{Health, WebhookReceipt};
 
 use std::collections::HashMap;
@@ -13,20 +13,12 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::domain::money::format_major;
-use crate::domain::{Currency, OrderStatus};
+use crate::domain::{Currency, OrderStatus, UnknownName};
 use crate::store::cards::CardRow;
 use crate::store::orders::{HistoryRow, ItemRow, OrderRow};
 use crate::store::payments::PaymentRow;
 use crate::store::products::ProductRow;
 use crate::store::refunds::RefundRow;
-
-/// Stored currencies were validated on the way in; this only guards the format.
-fn major(minor: i64, currency: &str) -> String {
-    match Currency::parse(currency) {
-        Some(currency) => format_major(minor, currency),
-        None => minor.to_string(),
-    }
-}
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct ProductView {
@@ -42,11 +34,11 @@ pub struct ProductView {
 impl From<ProductRow> for ProductView {
     fn from(row: ProductRow) -> Self {
         ProductView {
-            unit_amount: major(row.unit_amount, &row.currency),
+            unit_amount: format_major(row.unit_amount, row.currency),
             sku: row.sku,
             name: row.name,
             description: row.description,
-            currency: row.currency,
+            currency: row.currency.code().to_string(),
             active: row.active,
         }
     }
@@ -65,12 +57,12 @@ pub struct LineItemView {
 
 /// One meaning per field in every view that lists an order's items (the
 /// order and its PaymentIntent); Stripe's metadata keeps its own shape.
-fn line_item_views(items: Vec<ItemRow>, currency: &str) -> Vec<LineItemView> {
+fn line_item_views(items: Vec<ItemRow>, currency: Currency) -> Vec<LineItemView> {
     items
         .into_iter()
         .map(|item| LineItemView {
-            unit_amount: major(item.unit_amount, currency),
-            amount: major(item.amount, currency),
+            unit_amount: format_major(item.unit_amount, currency),
+            amount: format_major(item.amount, currency),
             sku: item.sku,
             name: item.name,
             quantity: item.quantity,
@@ -147,14 +139,14 @@ impl From<PaymentRow> for PaymentView {
             0
         };
         PaymentView {
-            amount: major(row.amount, &row.currency),
-            amount_refunded: major(refunded, &row.currency),
+            amount: format_major(row.amount, row.currency),
+            amount_refunded: format_major(refunded, row.currency),
             id: row.id,
             payment_intent_id: row.payment_intent_id,
             order_id: row.order_id,
             order_number: row.order_number,
-            currency: row.currency,
-            status: row.status,
+            currency: row.currency.code().to_string(),
+            status: row.status.map(|status| status.as_str().to_string()),
             created_at: row.created_at,
         }
     }
@@ -184,13 +176,13 @@ pub struct RefundView {
 impl From<RefundRow> for RefundView {
     fn from(row: RefundRow) -> Self {
         RefundView {
-            amount: major(row.amount, &row.currency),
+            amount: format_major(row.amount, row.currency),
             id: row.id,
             order_id: row.order_id,
             payment_intent_id: row.payment_intent_id,
             stripe_refund_id: row.stripe_refund_id,
-            currency: row.currency,
-            status: row.status,
+            currency: row.currency.code().to_string(),
+            status: row.status.as_str().to_string(),
             reason: row.reason,
             failure_code: row.failure_code,
             created_at: row.created_at,
@@ -225,26 +217,26 @@ pub struct OrderView {
 
 impl OrderView {
     pub fn new(row: OrderRow, items: Vec<ItemRow>, history: Option<Vec<HistoryRow>>) -> Self {
-        let currency = row.currency.clone();
+        let currency = row.currency;
         OrderView {
-            line_items: line_item_views(items, &currency),
+            line_items: line_item_views(items, currency),
             history: history.map(|rows| {
                 rows.into_iter()
                     .map(|h| HistoryView {
-                        from: h.from_status.and_then(|s| s.parse().ok()),
-                        to: h.to_status.parse().unwrap_or(OrderStatus::PendingPayment),
-                        source: h.source,
+                        from: h.from_status,
+                        to: h.to_status,
+                        source: h.source.to_string(),
                         at: h.at,
                     })
                     .collect()
             }),
             refunds: None,
-            amount: major(row.amount, &currency),
-            amount_refunded: major(row.amount_refunded, &currency),
-            status: row.status.parse().unwrap_or(OrderStatus::PendingPayment),
+            amount: format_major(row.amount, currency),
+            amount_refunded: format_major(row.amount_refunded, currency),
+            status: row.status,
             id: row.id,
             number: row.number,
-            currency: row.currency,
+            currency: currency.code().to_string(),
             customer_id: row.user_id,
             email: row.email,
             created_at: row.created_at,
@@ -328,20 +320,23 @@ pub struct PaymentIntentView {
 }
 
 impl PaymentIntentView {
+    /// Fails only if Stripe answered a currency it does not charge in.
     pub fn new(
         pi: crate::stripe::types::PaymentIntent,
         items: Vec<ItemRow>,
         order_status: OrderStatus,
-    ) -> Self {
-        PaymentIntentView {
-            line_items: line_item_views(items, &pi.currency),
-            amount: major(pi.amount, &pi.currency),
+    ) -> Result<Self, UnknownName> {
+        let currency = Currency::parse(&pi.currency)
+            .ok_or_else(|| UnknownName::new("currency", &pi.currency))?;
+        Ok(PaymentIntentView {
+            line_items: line_item_views(items, currency),
+            amount: format_major(pi.amount, currency),
             id: pi.id,
             client_secret: pi.client_secret,
             currency: pi.currency,
             status: pi.status.as_str().to_string(),
             next_action: pi.next_action,
             order_status,
-        }
+        })
     }
 }

@@ -137,17 +137,31 @@ pub async fn wait_for_status(app: &TestApp, id: &str, status: &str) -> Value {
     );
 }
 
-/// Waits until the simulator has delivered everything it sent and nothing is
-/// in flight, and orderpay has applied what it stored.
+/// Waits (bounded) until orderpay has accepted every event the simulator
+/// made and does not hold, and has applied what it stored.
 pub async fn settle_webhooks(app: &TestApp) {
-    let mut last = usize::MAX;
-    for _ in 0..40 {
-        let seen = app.sim.webhooks.deliveries().len();
-        if seen == last {
+    for _ in 0..400 {
+        let accepted: std::collections::HashSet<String> = app
+            .sim
+            .webhooks
+            .deliveries()
+            .into_iter()
+            .filter(|d| d.status.is_some_and(|s| (200..300).contains(&s)))
+            .map(|d| d.event)
+            .collect();
+        let waiting = app
+            .sim
+            .data
+            .lock()
+            .unwrap()
+            .events
+            .iter()
+            .filter(|e| !accepted.contains(e["id"].as_str().unwrap_or_default()))
+            .count();
+        if waiting <= app.sim.webhooks.held_count() {
             break;
         }
-        last = seen;
-        rocket::tokio::time::sleep(Duration::from_millis(100)).await;
+        rocket::tokio::time::sleep(Duration::from_millis(25)).await;
     }
     app.applied().await;
 }

@@ -237,9 +237,12 @@ db_test!(a_crash_between_answer_and_apply_loses_nothing, |app| {
     .fetch_one(app.pool())
     .await
     .unwrap();
-    assert_eq!(
-        (status.as_str(), attempts, outcome.as_str()),
-        ("processed", 2, "paid")
+    // Claimed again, once; it or another event of the PaymentIntent applied
+    // with it marked the order paid (one history step, checked above).
+    assert_eq!((status.as_str(), attempts), ("processed", 2));
+    assert!(
+        ["paid", "already_paid"].contains(&outcome.as_str()),
+        "{outcome}"
     );
     let (held,): (String,) =
         sqlx::query_as("SELECT status FROM webhook_events WHERE id = 'evt_held'")

@@ -32,12 +32,17 @@ pub async fn purge(db: &DbPool, login_window_secs: u64) -> sqlx::Result<Purged> 
     })
 }
 
-/// Purges every `INTERVAL` until shutdown, the first one interval after launch.
-pub async fn run_periodically(db: DbPool, login_window_secs: u64, mut shutdown: rocket::Shutdown) {
+/// Purges every `INTERVAL` until `shutdown` completes, the first one interval after launch.
+pub async fn run_periodically(
+    db: DbPool,
+    login_window_secs: u64,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    tokio::pin!(shutdown);
     loop {
-        rocket::tokio::select! {
+        tokio::select! {
             _ = &mut shutdown => return,
-            _ = rocket::tokio::time::sleep(INTERVAL) => {}
+            _ = tokio::time::sleep(INTERVAL) => {}
         }
         match purge(&db, login_window_secs).await {
             Ok(purged) if purged != Purged::default() => tracing::info!(?purged, "housekeeping"),

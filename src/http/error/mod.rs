@@ -1,6 +1,14 @@
 //! One error type for the whole API, rendered as the JSON envelope
 //! `{"message": "...", "error": {"code": "...", "details": ...}}`.
-//! Server-side failures are logged here and never shown to the caller.
+//! Server-side failures are logged and never shown to the caller.
+//!
+//! The use cases' own errors become `ApiError`s here and nowhere else: one
+//! file per source (`checkout.rs`, `accounts.rs`), each a `From` impl that
+//! picks the status and the details (the code and the message are the
+//! error's own, as `MoneyError::code()` is the domain's).
+
+mod accounts;
+mod checkout;
 
 use std::borrow::Cow;
 
@@ -10,12 +18,16 @@ use rocket::response::{self, Responder};
 use rocket::serde::json::Json;
 use serde_json::{json, Value};
 
+use crate::db;
+
 #[derive(Debug, Clone)]
 pub struct ApiError {
     pub status: Status,
     pub code: Cow<'static, str>,
     pub message: String,
     pub details: Option<Value>,
+    /// Sent as `Retry-After` (seconds) when the caller may try again later.
+    pub retry_after_secs: Option<u64>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -31,11 +43,17 @@ impl ApiError {
             code: code.into(),
             message: message.into(),
             details: None,
+            retry_after_secs: None,
         }
     }
 
     pub fn with_details(mut self, details: Value) -> Self {
         self.details = Some(details);
+        self
+    }
+
+    pub fn with_retry_after(mut self, secs: u64) -> Self {
+        self.retry_after_secs = Some(secs);
         self
     }
 
@@ -81,6 +99,11 @@ impl ApiError {
     /// Logs the real cause and returns an opaque 500.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");
+        Self::opaque_internal()
+    }
+
+    /// The 500 every server-side failure answers, whatever its cause.
+    fn opaque_internal() -> Self {
         Self::new(
             Status::InternalServerError,
             "internal_error",
@@ -97,13 +120,12 @@ impl ApiError {
 }
 
 impl From<sqlx::Error> for ApiError {
-    fn from(err: sqlx::Error) -> Self {
-        match err {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
-                tracing::error!(error = %err, "database unavailable");
-                ApiError::unavailable("database_unavailable", "the database is unavailable")
-            }
-            other => ApiError::internal(other),
+    fn from(error: sqlx::Error) -> Self {
+        db::log_failure(&error);
+        if db::is_outage(&error) {
+            ApiError::unavailable("database_unavailable", "the database is unavailable")
+        } else {
+            Self::opaque_internal()
         }
     }
 }
@@ -113,6 +135,9 @@ impl<'r> Responder<'r, 'static> for ApiError {
         let status = self.status;
         let mut response = Json(self.body()).respond_to(req)?;
         response.set_status(status);
+        if let Some(secs) = self.retry_after_secs {
+            response.set_raw_header("Retry-After", secs.to_string());
+        }
         Ok(response)
     }
 }

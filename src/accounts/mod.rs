@@ -1,88 +1,32 @@
-//! Account operations shared by the self-service and admin user routes.
+//! Account operations shared by the self-service and admin user routes, and
+//! the housekeeping that keeps credential tables small. It knows no HTTP: its
+//! use cases answer `accounts::Error`, which `http::error` turns into statuses.
+
+pub mod error;
+pub mod housekeeping;
+
+pub use error::{Error, Result};
 
 use std::net::IpAddr;
 
 use chrono::{Duration, Utc};
-use rocket::http::Status;
-use rocket::request::Request;
-use rocket::response::{self, Responder};
-use serde_json::json;
 
 use crate::auth::bearer::{issue_token, IssuedToken};
 use crate::auth::hash_pool::{HashError, HashPool, BUSY_RETRY_AFTER_SECS};
 use crate::config::Settings;
 use crate::db::{new_id, now_text, timestamp_text, DbPool};
-use crate::domain::account::{check_email, check_name, check_password, FieldProblem};
-use crate::http::error::ApiError;
+use crate::domain::account::{check_email, check_name, check_password};
 use crate::store::{self, users::UserRow};
 
-pub fn problem(p: FieldProblem) -> ApiError {
-    ApiError::invalid_field(p.1, p.0, p.2)
-}
-
-/// What a hash that could not run means to the client: a full queue is a
-/// 429 to retry shortly; anything else is our fault.
-fn hash_error(error: HashError) -> AccountError {
+/// What a hash that could not run means to the client: a full queue is
+/// worth a retry shortly; anything else is our fault.
+fn hash_error(error: HashError) -> Error {
     match error {
-        HashError::Busy => AccountError::retry_after(
-            ApiError::new(
-                Status::TooManyRequests,
-                "hashing_busy",
-                "too many password checks in progress; retry shortly",
-            )
-            .with_details(json!({ "retry_after_secs": BUSY_RETRY_AFTER_SECS })),
-            BUSY_RETRY_AFTER_SECS,
-        ),
-        HashError::Failed(cause) => ApiError::internal(cause).into(),
+        HashError::Busy => Error::HashingBusy {
+            retry_after_secs: BUSY_RETRY_AFTER_SECS,
+        },
+        HashError::Failed(cause) => Error::internal(cause),
     }
-}
-
-/// An API error that may tell the client when to try again (`Retry-After`).
-#[derive(Debug)]
-pub struct AccountError {
-    pub error: ApiError,
-    pub retry_after_secs: Option<u64>,
-}
-
-pub type AccountResult<T> = Result<T, AccountError>;
-
-impl AccountError {
-    fn retry_after(error: ApiError, secs: u64) -> Self {
-        AccountError {
-            error,
-            retry_after_secs: Some(secs),
-        }
-    }
-}
-
-impl From<ApiError> for AccountError {
-    fn from(error: ApiError) -> Self {
-        AccountError {
-            error,
-            retry_after_secs: None,
-        }
-    }
-}
-
-impl From<sqlx::Error> for AccountError {
-    fn from(error: sqlx::Error) -> Self {
-        ApiError::from(error).into()
-    }
-}
-
-impl<'r> Responder<'r, 'static> for AccountError {
-    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
-        let mut response = self.error.respond_to(req)?;
-        if let Some(secs) = self.retry_after_secs {
-            response.set_raw_header("Retry-After", secs.to_string());
-        }
-        Ok(response)
-    }
-}
-
-fn email_taken() -> ApiError {
-    ApiError::conflict("email_taken", "an account with this email already exists")
-        .with_details(json!({ "field": "email" }))
 }
 
 /// Registration answers 409 `email_taken` for an existing email (it logs the
@@ -99,10 +43,10 @@ pub async fn register(
     email: &str,
     name: &str,
     password: &str,
-) -> AccountResult<(UserRow, IssuedToken)> {
-    check_email(email).map_err(problem)?;
-    check_name(name).map_err(problem)?;
-    check_password("password", password).map_err(problem)?;
+) -> Result<(UserRow, IssuedToken)> {
+    check_email(email)?;
+    check_name(name)?;
+    check_password("password", password)?;
     let ticket = hashes.admit().map_err(hash_error)?;
     let probes = registration_probes_key(client);
     let reservation = {
@@ -131,7 +75,7 @@ pub async fn register(
     let mut tx = db.begin().await?;
     if !store::users::insert_if_absent(&mut tx, &user).await? {
         // The reservation stays: it counts this probe.
-        return Err(email_taken().into());
+        return Err(Error::EmailTaken);
     }
     let token = issue_token(&mut tx, &user.id, settings.token_ttl_secs).await?;
     store::login_failures::release(&mut tx, &reservation).await?;
@@ -189,7 +133,7 @@ pub async fn login(
     hashes: &HashPool,
     email: &str,
     password: &str,
-) -> AccountResult<(UserRow, IssuedToken)> {
+) -> Result<(UserRow, IssuedToken)> {
     let email = store::users::normalize_email(email);
     // A full queue turns the login away before it costs the database anything.
     let ticket = hashes.admit().map_err(hash_error)?;
@@ -215,11 +159,7 @@ pub async fn login(
         .map_err(hash_error)?;
     let Some(user) = user.filter(|_| ok) else {
         // The reservation stays: it is this failure.
-        return Err(ApiError::unauthorized(
-            "invalid_credentials",
-            "the email or password is incorrect",
-        )
-        .into());
+        return Err(Error::InvalidCredentials);
     };
     let window_start = timestamp_text(Utc::now() - login_window(settings));
     let mut conn = db.acquire().await?;
@@ -228,12 +168,11 @@ pub async fn login(
     Ok((user, token))
 }
 
-fn too_many_attempts(settings: &Settings, message: &str) -> AccountError {
-    AccountError::retry_after(
-        ApiError::new(Status::TooManyRequests, "too_many_attempts", message)
-            .with_details(json!({ "retry_after_secs": settings.login_window_secs })),
-        settings.login_window_secs,
-    )
+fn too_many_attempts(settings: &Settings, message: &'static str) -> Error {
+    Error::TooManyAttempts {
+        message,
+        retry_after_secs: settings.login_window_secs,
+    }
 }
 
 #[derive(Debug, Default)]
@@ -251,17 +190,17 @@ pub async fn update(
     hashes: &HashPool,
     mut user: UserRow,
     changes: Changes<'_>,
-) -> AccountResult<UserRow> {
+) -> Result<UserRow> {
     if let Some(name) = changes.name {
-        check_name(name).map_err(problem)?;
+        check_name(name)?;
         user.name = name.trim().to_string();
     }
     if let Some(email) = changes.email {
-        check_email(email).map_err(problem)?;
+        check_email(email)?;
         user.email = store::users::normalize_email(email);
     }
     if let Some(password) = changes.password {
-        check_password("password", password).map_err(problem)?;
+        check_password("password", password)?;
         user.password_hash = hashes
             .hash(password.to_string())
             .await
@@ -274,7 +213,7 @@ pub async fn update(
     }
     // Last in the transaction: a unique violation ends it (PostgreSQL).
     if !store::users::update(&mut tx, &user).await? {
-        return Err(email_taken().into());
+        return Err(Error::EmailTaken);
     }
     tx.commit().await?;
     Ok(user)
@@ -285,26 +224,24 @@ pub async fn check_current_password(
     hashes: &HashPool,
     user: &UserRow,
     current: Option<&str>,
-) -> AccountResult<()> {
+) -> Result<()> {
     let Some(current) = current else {
-        return Err(ApiError::invalid_field(
-            "current_password_required",
-            "current_password",
-            "is required to change the password",
-        )
-        .into());
+        return Err(Error::InvalidInput {
+            code: "current_password_required",
+            field: "current_password",
+            message: "is required to change the password".into(),
+        });
     };
     let matches = hashes
         .verify(current.to_string(), Some(user.password_hash.clone()))
         .await
         .map_err(hash_error)?;
     if !matches {
-        return Err(ApiError::invalid_field(
-            "wrong_current_password",
-            "current_password",
-            "does not match",
-        )
-        .into());
+        return Err(Error::InvalidInput {
+            code: "wrong_current_password",
+            field: "current_password",
+            message: "does not match".into(),
+        });
     }
     Ok(())
 }

@@ -123,9 +123,13 @@ pub async fn connect(
     if is_sqlite_url(url) {
         create_sqlite_folder(url)?;
     }
+    // Statements are logged at TRACE only (target `sqlx::query`: the SQL text,
+    // never the bound values), so the default filters print none; the
+    // benchmark turns them on to count statements per checkout.
     let options = AnyConnectOptions::from_str(url)
         .map_err(|e| DbError::Config(format!("invalid database URL: {e}")))?
-        .disable_statement_logging();
+        .log_statements(log::LevelFilter::Trace)
+        .log_slow_statements(log::LevelFilter::Off, Duration::from_secs(1));
     let pool = AnyPoolOptions::new()
         .max_connections(max_connections.max(1))
         .acquire_timeout(timeout)

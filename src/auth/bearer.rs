@@ -72,15 +72,15 @@ async fn authenticate(req: &Request<'_>) -> Result<Option<User>, ApiError> {
     };
     let db = crate::db::from_request(req).await?;
     let mut conn = db.acquire().await?;
-    let Some((token_id, user_id)) =
+    let Some(live) =
         store::tokens::find_live(&mut conn, &secret_digest(token), &now_text()).await?
     else {
         return Err(invalid_token());
     };
-    let Some(row) = store::users::get(&mut conn, &user_id).await? else {
-        return Err(invalid_token());
-    };
-    Ok(Some(User { row, token_id }))
+    Ok(Some(User {
+        row: live.user,
+        token_id: live.token_id,
+    }))
 }
 
 impl User {

@@ -103,7 +103,7 @@ pub async fn list(
         .unwrap_or_else(|| (String::new(), String::new()));
     let sql = format!(
         "SELECT {COLUMNS} FROM cards WHERE user_id = $1 \
-         AND (created_at > $2 OR (created_at = $2 AND id > $3)) \
+         AND (created_at, id) > ($2, $3) \
          ORDER BY created_at, id LIMIT {}",
         limit + 1
     );

@@ -6,6 +6,7 @@ pub mod api_keys;
 pub mod cards;
 pub mod login_failures;
 pub mod orders;
+pub mod partial_indexes;
 pub mod payments;
 pub mod products;
 pub mod refunds;
@@ -38,6 +39,15 @@ pub fn placeholders(start: usize, count: usize) -> String {
 /// Runs a keyset page query whose text ends in `LIMIT <limit + 1>`, binding
 /// `binds` (all text) in order. Returns at most `limit` rows and whether more
 /// follow: the extra row only says that.
+///
+/// On PostgreSQL the page is planned for its own values. A pooled
+/// connection's prepared statement otherwise switches to a generic plan
+/// after five runs, and the generic plan of `user_id = $1` expects each
+/// customer to own an equal share of the orders: with a few large customers
+/// it walks `orders_by_created` and filters, which for a customer with 12
+/// orders reads all of them (the same holds for a rare status). sqlx's `Any`
+/// driver prepares every statement with arguments, so the plan mode is set
+/// around the query instead.
 pub async fn fetch_page<T>(
     conn: &mut Conn,
     sql: &str,
@@ -47,11 +57,21 @@ pub async fn fetch_page<T>(
 where
     T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
 {
+    use sqlx::Executor;
+    let postgres = conn.backend_name() == "PostgreSQL";
+    if postgres {
+        conn.execute("SET plan_cache_mode = force_custom_plan")
+            .await?;
+    }
     let mut query = sqlx::query_as::<_, T>(sql);
     for value in binds {
         query = query.bind(value);
     }
-    let mut rows = query.fetch_all(conn).await?;
+    let rows = query.fetch_all(&mut *conn).await;
+    if postgres {
+        conn.execute("RESET plan_cache_mode").await?;
+    }
+    let mut rows = rows?;
     let has_more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
     Ok((rows, has_more))

@@ -218,25 +218,35 @@ pub async fn lock(conn: &mut Conn, order_id: &str) -> sqlx::Result<bool> {
 }
 
 /// Moves the order to paid, remembering which PaymentIntent paid it (what a
-/// refund is later made against), in one transaction.
+/// refund is later made against): status and PaymentIntent in one
+/// conditional UPDATE, committed with its history entry.
 pub async fn set_paid(
     conn: &mut Conn,
     order_id: &str,
     payment_intent_id: &str,
     source: &Source,
 ) -> sqlx::Result<bool> {
-    let mut tx = conn.begin().await?;
     // Only a payable order: a late payment message for a refunded one
     // changes nothing (a refund state reaches paid only through `set_refunded`).
     let payable = OrderStatus::paid_from_payment();
-    if !transition_from(&mut tx, order_id, &payable, OrderStatus::Paid, source).await? {
+    let sql = format!(
+        "UPDATE orders SET status = $1, paid_payment_intent_id = $2, updated_at = $3 \
+         WHERE id = $4 AND status IN ({})",
+        placeholders(5, payable.len())
+    );
+    let mut update = sqlx::query(&sql)
+        .bind(OrderStatus::Paid.as_str())
+        .bind(payment_intent_id)
+        .bind(now_text())
+        .bind(order_id);
+    for from in &payable {
+        update = update.bind(from.as_str());
+    }
+    let mut tx = conn.begin().await?;
+    if update.execute(&mut *tx).await?.rows_affected() != 1 {
         return Ok(false);
     }
-    sqlx::query("UPDATE orders SET paid_payment_intent_id = $1 WHERE id = $2")
-        .bind(payment_intent_id)
-        .bind(order_id)
-        .execute(&mut *tx)
-        .await?;
+    append_history(&mut tx, order_id, OrderStatus::Paid, source).await?;
     tx.commit().await?;
     Ok(true)
 }
@@ -345,6 +355,17 @@ pub struct ListFilter {
 /// Newest first, keyset-paginated on (created_at, id): stable while orders are
 /// being added, unlike OFFSET. Fetches one extra row to know if more exist.
 pub async fn list(conn: &mut Conn, filter: &ListFilter) -> sqlx::Result<(Vec<OrderRow>, bool)> {
+    let (sql, binds) = list_query(filter);
+    super::fetch_page(conn, &sql, &binds, filter.limit).await
+}
+
+/// The statement `list` runs and its binds (all text, in order); public so
+/// the benchmark can show the plan of exactly this text. The keyset position
+/// is a row-value comparison: both backends turn it into one index range
+/// on (created_at, id), where the spelled-out `created_at < $1 OR
+/// (created_at = $1 AND id < $2)` is only a filter on PostgreSQL, so a deep
+/// page read every row before it.
+pub fn list_query(filter: &ListFilter) -> (String, Vec<String>) {
     let mut conditions = Vec::new();
     let mut binds: Vec<String> = Vec::new();
     let next = |value: String, binds: &mut Vec<String>| {
@@ -366,9 +387,7 @@ pub async fn list(conn: &mut Conn, filter: &ListFilter) -> sqlx::Result<(Vec<Ord
     if let Some((created_at, id)) = &filter.after {
         let c = next(created_at.clone(), &mut binds);
         let i = next(id.clone(), &mut binds);
-        conditions.push(format!(
-            "(created_at < {c} OR (created_at = {c} AND id < {i}))"
-        ));
+        conditions.push(format!("(created_at, id) < ({c}, {i})"));
     }
     let filter_sql = if conditions.is_empty() {
         String::new()
@@ -379,7 +398,7 @@ pub async fn list(conn: &mut Conn, filter: &ListFilter) -> sqlx::Result<(Vec<Ord
         "SELECT {COLUMNS} FROM orders {filter_sql} ORDER BY created_at DESC, id DESC LIMIT {}",
         filter.limit + 1
     );
-    super::fetch_page(conn, &sql, &binds, filter.limit).await
+    (sql, binds)
 }
 
 pub async fn count(conn: &mut Conn) -> sqlx::Result<i64> {

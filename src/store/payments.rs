@@ -2,11 +2,9 @@
 
 use sqlx::FromRow;
 
-use super::Conn;
+use super::{partial_indexes, Conn};
 use crate::db::{new_id, now_text};
-use crate::domain::{
-    Currency, MismatchReason, OrderStatus, PaymentIntentStatus, Source, StrayRefundStatus,
-};
+use crate::domain::{Currency, MismatchReason, PaymentIntentStatus, Source, StrayRefundStatus};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct AttemptRow {
@@ -162,33 +160,38 @@ pub async fn next_confirmation(conn: &mut Conn, attempt_id: &str) -> sqlx::Resul
 /// not here), and any other that was not last seen final (a replaced or
 /// canceled order's PaymentIntent that must be canceled, or refunded if it
 /// took money). Least recently checked first.
+///
+/// Each source is read through its own partial index (`partial_indexes`),
+/// in the visiting order and at most `limit` rows, and the union is ordered
+/// again: the same rows as one join of all attempts with all orders, without
+/// visiting settled ones.
 pub async fn unsettled(conn: &mut Conn, limit: i64) -> sqlx::Result<Vec<AttemptRow>> {
-    let columns = prefixed_columns();
-    let payable: Vec<OrderStatus> = OrderStatus::ALL
-        .into_iter()
-        .filter(|status| status.is_payable())
-        .collect();
-    let after = payable.len();
-    let sql = format!(
-        "SELECT {columns} FROM payment_attempts a JOIN orders o ON o.id = a.order_id \
-         WHERE a.payment_intent_id IS NOT NULL \
-           AND (o.status IN ({}) OR COALESCE(a.status, '') NOT IN (${}, ${})) \
-         ORDER BY COALESCE(a.checked_at, ''), a.created_at, a.id LIMIT ${}",
-        super::placeholders(1, after),
-        after + 1,
-        after + 2,
-        after + 3,
-    );
-    let mut query = sqlx::query_as(&sql);
-    for status in payable {
-        query = query.bind(status.as_str());
-    }
-    query
-        .bind(PaymentIntentStatus::Succeeded.as_str())
-        .bind(PaymentIntentStatus::Canceled.as_str())
+    sqlx::query_as(&unsettled_query())
         .bind(limit)
         .fetch_all(conn)
         .await
+}
+
+/// The statement `unsettled` runs (its one bind is the limit); public so the
+/// benchmark can show its plan.
+pub fn unsettled_query() -> String {
+    let columns = prefixed_columns();
+    let visit_order = "COALESCE(a.checked_at, ''), a.created_at, a.id";
+    let changing = partial_indexes::attempt_still_changing("a.");
+    let payable = partial_indexes::order_payable("o.");
+    format!(
+        "SELECT {COLUMNS} FROM ( \
+             SELECT * FROM ( \
+                 SELECT {columns}, COALESCE(a.checked_at, '') AS check_key FROM payment_attempts a \
+                 WHERE {changing} ORDER BY {visit_order} LIMIT $1) changing \
+             UNION \
+             SELECT * FROM ( \
+                 SELECT {columns}, COALESCE(a.checked_at, '') AS check_key \
+                 FROM orders o JOIN payment_attempts a ON a.order_id = o.id \
+                 WHERE {payable} AND a.payment_intent_id IS NOT NULL \
+                 ORDER BY {visit_order} LIMIT $1) payable \
+         ) due ORDER BY check_key, created_at, id LIMIT $1"
+    )
 }
 
 fn prefixed_columns() -> String {
@@ -366,26 +369,16 @@ pub async fn forget_stray_refund(
 }
 
 /// Mismatches of taken money whose automatic refund has not been made (or is
-/// still pending at Stripe), oldest first.
+/// still pending at Stripe), oldest first, through their partial index.
 pub async fn unrefunded(conn: &mut Conn, limit: i64) -> sqlx::Result<Vec<UnrefundedMismatch>> {
-    let reasons = MismatchReason::stray_money();
-    let pending = reasons.len() + 1;
-    let sql = format!(
+    sqlx::query_as(&format!(
         "SELECT DISTINCT order_id, payment_intent_id, refund_status, stripe_refund_id FROM payment_mismatches \
-         WHERE reason IN ({}) AND (refund_status IS NULL OR refund_status = ${pending}) \
-         ORDER BY order_id, payment_intent_id LIMIT ${}",
-        super::placeholders(1, reasons.len()),
-        pending + 1
-    );
-    let mut query = sqlx::query_as(&sql);
-    for reason in reasons {
-        query = query.bind(reason.as_str());
-    }
-    query
-        .bind(StrayRefundStatus::Pending.as_str())
-        .bind(limit)
-        .fetch_all(conn)
-        .await
+         WHERE {} ORDER BY order_id, payment_intent_id LIMIT $1",
+        partial_indexes::mismatch_unrefunded()
+    ))
+    .bind(limit)
+    .fetch_all(conn)
+    .await
 }
 
 /// A payment as listed: an attempt that reached Stripe, with its order.
@@ -428,6 +421,13 @@ pub async fn list(
     conn: &mut Conn,
     filter: &PaymentFilter,
 ) -> sqlx::Result<(Vec<PaymentRow>, bool)> {
+    let (sql, binds) = list_query(filter);
+    super::fetch_page(conn, &sql, &binds, filter.limit).await
+}
+
+/// The statement `list` runs and its binds, in order (see
+/// `orders::list_query` for why the position is a row-value comparison).
+pub fn list_query(filter: &PaymentFilter) -> (String, Vec<String>) {
     let mut conditions = vec!["a.payment_intent_id IS NOT NULL".to_string()];
     let mut binds: Vec<String> = Vec::new();
     let mut next = |value: String| {
@@ -467,9 +467,7 @@ pub async fn list(
     if let Some((created_at, id)) = &filter.after {
         let c = next(created_at.clone());
         let i = next(id.clone());
-        conditions.push(format!(
-            "(a.created_at < {c} OR (a.created_at = {c} AND a.id < {i}))"
-        ));
+        conditions.push(format!("(a.created_at, a.id) < ({c}, {i})"));
     }
     let sql = format!(
         "SELECT a.id, a.payment_intent_id, a.order_id, o.number AS order_number, a.amount, \
@@ -480,7 +478,7 @@ pub async fn list(
         conditions.join(" AND "),
         filter.limit + 1
     );
-    super::fetch_page(conn, &sql, &binds, filter.limit).await
+    (sql, binds)
 }
 
 /// A recorded mismatch: a PaymentIntent that could not pay its order.
@@ -518,7 +516,7 @@ pub async fn mismatches(
     }
     if let Some((at, id)) = after {
         let (a, i) = (next(at), next(id));
-        conditions.push(format!("(at < {a} OR (at = {a} AND id < {i}))"));
+        conditions.push(format!("(at, id) < ({a}, {i})"));
     }
     let sql = format!(
         "SELECT id, order_id, payment_intent_id, source, reason, detail, at, refund_status, stripe_refund_id \

@@ -233,7 +233,8 @@ pub async fn total(conn: &mut Conn, order_id: &str, status: RefundStatus) -> sql
 /// timestamps): ones whose caller never learned Stripe's answer, or that
 /// Stripe itself reported pending. Those Stripe never named are only
 /// returned if created after `created_after` (re-sending them is safe only
-/// while Stripe remembers their Idempotency-Key).
+/// while Stripe remembers their Idempotency-Key). Read through their
+/// partial index (`partial_indexes`).
 pub async fn stale_pending(
     conn: &mut Conn,
     created_after: &str,
@@ -241,11 +242,11 @@ pub async fn stale_pending(
     limit: i64,
 ) -> sqlx::Result<Vec<RefundRow>> {
     sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM refunds WHERE status = $1 AND created_at < $3 \
-         AND (created_at > $2 OR stripe_refund_id IS NOT NULL) \
-         ORDER BY updated_at, id LIMIT $4"
+        "SELECT {COLUMNS} FROM refunds WHERE {} AND created_at < $2 \
+         AND (created_at > $1 OR stripe_refund_id IS NOT NULL) \
+         ORDER BY updated_at, id LIMIT $3",
+        super::partial_indexes::refund_pending()
     ))
-    .bind(RefundStatus::Pending.as_str())
     .bind(created_after)
     .bind(created_before)
     .bind(limit)

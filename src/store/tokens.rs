@@ -1,3 +1,6 @@
+use sqlx::FromRow;
+
+use super::users::{self, UserRow};
 use super::Conn;
 
 pub struct NewToken<'a> {
@@ -22,16 +25,26 @@ pub async fn insert(conn: &mut Conn, token: &NewToken<'_>) -> sqlx::Result<()> {
     Ok(())
 }
 
-/// The (token id, user id) of a live token: not revoked, not expired at `now`.
+/// A live token (not revoked, not expired) and its user.
+#[derive(Debug, FromRow)]
+pub struct LiveToken {
+    pub token_id: String,
+    #[sqlx(flatten)]
+    pub user: UserRow,
+}
+
+/// The live token with this hash at `now`, and its user, in one statement:
+/// every request with a bearer token reads it.
 pub async fn find_live(
     conn: &mut Conn,
     token_hash: &str,
     now: &str,
-) -> sqlx::Result<Option<(String, String)>> {
-    sqlx::query_as(
-        "SELECT id, user_id FROM access_tokens \
-         WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2",
-    )
+) -> sqlx::Result<Option<LiveToken>> {
+    sqlx::query_as(&format!(
+        "SELECT t.id AS token_id, {} FROM access_tokens t JOIN users u ON u.id = t.user_id \
+         WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2",
+        users::columns_of("u")
+    ))
     .bind(token_hash)
     .bind(now)
     .fetch_optional(conn)

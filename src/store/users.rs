@@ -16,6 +16,15 @@ pub struct UserRow {
 
 const COLUMNS: &str = "id, email, name, password_hash, stripe_customer_id, created_at, updated_at";
 
+/// `COLUMNS` of the table named `alias` in a join.
+pub fn columns_of(alias: &str) -> String {
+    COLUMNS
+        .split(", ")
+        .map(|c| format!("{alias}.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Emails are compared lowercased; callers pass them as typed.
 pub fn normalize_email(email: &str) -> String {
     email.trim().to_lowercase()
@@ -61,7 +70,7 @@ pub async fn list(
 ) -> sqlx::Result<(Vec<UserRow>, bool)> {
     let (filter, binds) = match after {
         Some((created_at, id)) => (
-            "WHERE created_at > $1 OR (created_at = $1 AND id > $2)",
+            "WHERE (created_at, id) > ($1, $2)",
             vec![created_at.to_string(), id.to_string()],
         ),
         None => ("", vec![]),

@@ -50,9 +50,7 @@ pub async fn list(
     }
     if let Some((at, id)) = after {
         let (a, i) = (next(at), next(id));
-        conditions.push(format!(
-            "(received_at < {a} OR (received_at = {a} AND id < {i}))"
-        ));
+        conditions.push(format!("(received_at, id) < ({a}, {i})"));
     }
     let sql = format!(
         "SELECT id, type, payment_intent_id, order_id, received_at, processed_at, outcome, \

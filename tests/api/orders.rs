@@ -275,3 +275,69 @@ db_test!(order_listings_filter_and_page_stably, |app| {
         assert_eq!(reply.field(), field);
     }
 });
+
+/// Every id of a listing, page by page (`limit` per page), as `headers` see it.
+async fn page_through(
+    app: &TestApp,
+    headers: &[rocket::http::Header<'static>],
+    limit: usize,
+) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut path = format!("/api/v1/shop/orders?limit={limit}");
+    loop {
+        let reply = app
+            .send(rocket::http::Method::Get, &path, headers, None)
+            .await;
+        assert_eq!(reply.status, Status::Ok, "{:?}", reply.body);
+        ids.extend(
+            reply.body["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|o| o["id"].as_str().unwrap().to_string()),
+        );
+        match reply.body["pagination"]["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/api/v1/shop/orders?limit={limit}&cursor={cursor}"),
+            None => return ids,
+        }
+    }
+}
+
+db_test!(orders_created_in_the_same_instant_page_by_id, |app| {
+    // The keyset is (created_at, id): rows sharing a timestamp are told apart
+    // by id, so a page boundary inside a tie neither skips nor repeats one.
+    app.seed().await;
+    let (customer_id, token) = app.register("ties@example.com", "tie-breaker-pass").await;
+    let customer = [crate::helpers::bearer(&token)];
+    for _ in 0..7 {
+        let reply = app
+            .send(
+                rocket::http::Method::Post,
+                "/api/v1/shop/orders",
+                &customer,
+                Some(&json!({"items": [{"sku": "MAIN-2", "quantity": 1}]}).to_string()),
+            )
+            .await;
+        assert_eq!(reply.status, Status::Created, "{:?}", reply.body);
+    }
+    sqlx::query("UPDATE orders SET created_at = '2026-01-02T03:04:05.000000Z'")
+        .execute(app.pool())
+        .await
+        .unwrap();
+    let mut expected: Vec<(String, String)> =
+        sqlx::query_as("SELECT id, COALESCE(user_id, '') FROM orders")
+            .fetch_all(app.pool())
+            .await
+            .unwrap();
+    expected.sort_by(|a, b| b.0.cmp(&a.0));
+    let everyone: Vec<String> = expected.iter().map(|(id, _)| id.clone()).collect();
+    let admin = [crate::helpers::api_key(&app.admin_key)];
+    assert_eq!(page_through(&app, &admin, 3).await, everyone);
+    let own: Vec<String> = expected
+        .iter()
+        .filter(|(_, user)| *user == customer_id)
+        .map(|(id, _)| id.clone())
+        .collect();
+    assert_eq!(own.len(), 7);
+    assert_eq!(page_through(&app, &customer, 2).await, own);
+});

@@ -26,3 +26,13 @@ pub async fn order_view(conn: &mut Conn, id: &str) -> ApiResult<Option<OrderView
     view.refunds = Some(refunds.into_iter().map(RefundView::from).collect());
     Ok(Some(view))
 }
+
+/// The view of an order inserted in this transaction, from the row the
+/// insert returned: nothing to read again, and no refunds to look for.
+pub async fn created_order_view(conn: &mut Conn, row: OrderRow) -> ApiResult<OrderView> {
+    let items = store::orders::items(conn, std::slice::from_ref(&row.id)).await?;
+    let history = store::orders::history(conn, &row.id).await?;
+    let mut view = OrderView::new(row, items, Some(history));
+    view.refunds = Some(Vec::new());
+    Ok(view)
+}

@@ -5,7 +5,7 @@ use rocket::Route;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::lookup::order_view;
+use super::lookup::{created_order_view, order_view};
 use super::paging::{pagination, parse_limit, position_after, CURSOR_PARAM, LIMIT_PARAM};
 use crate::auth::Caller;
 use crate::db::Db;
@@ -175,9 +175,8 @@ async fn create_order(
     let order = store::orders::insert(&mut tx, new)
         .await?
         .ok_or_else(|| ApiError::internal("generated order number was not inserted"))?;
-    let view = order_view(&mut tx, &order.id).await?;
+    let view = created_order_view(&mut tx, order).await?;
     tx.commit().await?;
-    let view = view.ok_or_else(|| ApiError::internal("created order vanished"))?;
     Ok(Success::created("order created", view))
 }
 

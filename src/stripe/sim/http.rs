@@ -139,6 +139,8 @@ impl Sim {
         headers: &StripeHeaders,
         params: Params,
     ) -> SimReply {
+        self.api_calls
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if let Err(reply) = self.authorized(headers.authorization.as_deref()) {
             return reply;
         }

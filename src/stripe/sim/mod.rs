@@ -27,6 +27,7 @@ pub mod three_d_secure;
 pub mod webhooks;
 
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use rocket::fairing::AdHoc;
@@ -48,6 +49,9 @@ pub struct Sim {
     pub webhooks: Arc<Webhooks>,
     secret_key: String,
     base_url: Mutex<String>,
+    /// API calls answered (authorized or not), for benchmarks to count
+    /// Stripe calls per checkout.
+    api_calls: AtomicU64,
 }
 
 impl Sim {
@@ -61,6 +65,7 @@ impl Sim {
             webhooks: Arc::new(Webhooks::new(webhooks)),
             secret_key: secret_key.to_string(),
             base_url: Mutex::new(String::new()),
+            api_calls: AtomicU64::new(0),
         })
     }
 
@@ -87,6 +92,11 @@ impl Sim {
         };
         self.webhooks.dispatch(events);
         result
+    }
+
+    /// API calls received so far (test controls under `/_sim` not counted).
+    pub fn api_calls(&self) -> u64 {
+        self.api_calls.load(Ordering::Relaxed)
     }
 
     pub fn payment_intent_count(&self) -> usize {

@@ -1,0 +1,185 @@
+//! Whole checkouts per second (order, PaymentIntent, confirmation at Stripe,
+//! callback; Stripe's webhooks delivered as they come) beside the
+//! simulator's own create + confirm rate measured alone in the same run, and
+//! what one checkout costs: database statements (counted from sqlx's
+//! statement log) and Stripe calls (counted by the simulator), per step.
+
+use std::time::Duration;
+
+use orderpay::stripe::api::PaymentIntentParams;
+use orderpay::stripe::sim::webhooks::ReleaseOrder;
+use orderpay::stripe::IdempotencyKey;
+
+use super::backend::Backend;
+use super::harness::{launch, measure, Server};
+use super::shop::Shop;
+use super::statements;
+
+const IN_FLIGHT: usize = 16;
+const CHECKOUTS: usize = 1_000;
+const COUNTED: u64 = 20;
+
+/// Statements and Stripe calls since `from`.
+struct Tally {
+    statements: u64,
+    stripe: u64,
+}
+
+fn since(server: &Server, from: &Tally) -> Tally {
+    Tally {
+        statements: statements::now() - from.statements,
+        stripe: server.sim.api_calls() - from.stripe,
+    }
+}
+
+fn mark(server: &Server) -> Tally {
+    Tally {
+        statements: statements::now(),
+        stripe: server.sim.api_calls(),
+    }
+}
+
+/// Waits until no statement has run for a moment (work behind a response).
+async fn quiet() {
+    loop {
+        let before = statements::now();
+        rocket::tokio::time::sleep(Duration::from_millis(300)).await;
+        if statements::now() == before {
+            return;
+        }
+    }
+}
+
+/// `COUNTED` checkouts one at a time, Stripe's webhooks held back and then
+/// delivered: what each step costs.
+async fn count(server: &Server, shop: &Shop) {
+    let mut settings = server.sim.webhooks.settings();
+    settings.hold = true;
+    server.sim.webhooks.configure(settings.clone());
+    statements::start();
+    let mut steps = [(); 4].map(|_| Tally {
+        statements: 0,
+        stripe: 0,
+    });
+    let base = &server.base;
+    // ORDERPAY_BENCH_STATEMENTS=1 lists the statements of one checkout.
+    let list = std::env::var("ORDERPAY_BENCH_STATEMENTS").is_ok_and(|v| v == "1");
+    for n in 0..COUNTED as usize {
+        if list && n == COUNTED as usize - 1 {
+            statements::record();
+        }
+        let at = mark(server);
+        let order = shop.order(base, n).await;
+        let after_order = mark(server);
+        let pi = shop.payment_intent(base, n, &order).await;
+        let after_intent = mark(server);
+        shop.confirm_at_stripe(&pi).await;
+        let after_confirm = mark(server);
+        shop.callback(base, &order, &pi).await;
+        for (step, from, to) in [
+            (0, &at, &after_order),
+            (1, &after_order, &after_intent),
+            (3, &after_confirm, &mark(server)),
+        ] {
+            steps[step].statements += to.statements - from.statements;
+            steps[step].stripe += to.stripe - from.stripe;
+        }
+    }
+    if list {
+        println!("  statements of the last counted checkout, webhooks excluded:");
+        for statement in statements::recorded() {
+            println!("    {statement}");
+        }
+    }
+    let held = server.sim.webhooks.held_count() as u64;
+    let at = mark(server);
+    settings.hold = false;
+    server.sim.webhooks.configure(settings);
+    server.sim.webhooks.release(ReleaseOrder::Fifo).await;
+    quiet().await;
+    steps[2] = since(server, &at);
+    statements::stop();
+    let per = |t: &Tally| {
+        format!(
+            "{:.1} statements, {:.1} Stripe calls",
+            t.statements as f64 / COUNTED as f64,
+            t.stripe as f64 / COUNTED as f64
+        )
+    };
+    println!("  per checkout ({COUNTED} counted one at a time; statements as sqlx logs them, BEGIN/COMMIT included where it logs them):");
+    println!("    create order              {}", per(&steps[0]));
+    println!("    create PaymentIntent      {}", per(&steps[1]));
+    println!("    confirm (browser->Stripe) not orderpay's: 1 Stripe call");
+    println!("    callback                  {}", per(&steps[3]));
+    println!(
+        "    webhooks ({:.1} events)     {}",
+        held as f64 / COUNTED as f64,
+        per(&steps[2])
+    );
+    let total = Tally {
+        statements: steps.iter().map(|t| t.statements).sum(),
+        stripe: steps.iter().map(|t| t.stripe).sum(),
+    };
+    println!("    whole checkout            {}", per(&total));
+}
+
+pub async fn run_part(backend: &Backend) {
+    let db = backend.fresh("checkout").await;
+    let server = launch(&db.url).await;
+    let admin = server.key("admin").await;
+    let (status, _) = server
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/admin/seed",
+            &[("X-API-Key", &admin)],
+            None,
+        )
+        .await;
+    assert_eq!(status, 201, "seed");
+    let (sim_base, sim_key) = (server.sim.base_url(), server.sim.secret_key().to_string());
+    let shop = Shop::open(&server.pool, &server.base, &sim_base, &sim_key, 16).await;
+    count(&server, &shop).await;
+
+    let (s, shop) = (&server, &shop);
+    let whole = measure(
+        "whole checkout (order, PI, confirm, callback)",
+        CHECKOUTS,
+        IN_FLIGHT,
+        |i| async move {
+            shop.checkout(&s.base, i).await;
+        },
+    )
+    .await;
+    // Alone: its events go nowhere (orderpay would otherwise handle them).
+    let mut webhooks = server.sim.webhooks.settings();
+    webhooks.url = None;
+    server.sim.webhooks.configure(webhooks);
+    let alone = measure(
+        "simulator alone: create + confirm a PI",
+        CHECKOUTS * 2,
+        IN_FLIGHT,
+        |i| async move {
+            let params = PaymentIntentParams {
+                amount: 2000,
+                currency: "usd",
+                payment_method_types: vec!["card"],
+                ..PaymentIntentParams::default()
+            };
+            let key = IdempotencyKey::new(format!("bench-alone-{}-{i}", std::process::id()))
+                .expect("key");
+            let pi = shop
+                .stripe
+                .create_payment_intent(&params, &key)
+                .await
+                .expect("created");
+            shop.confirm_at_stripe(&pi.id).await;
+        },
+    )
+    .await;
+    println!(
+        "  whole checkouts / simulator's create+confirm: {:.3}x",
+        whole.per_sec / alone.per_sec
+    );
+    server.stop();
+    db.remove().await;
+}

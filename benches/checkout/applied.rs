@@ -110,11 +110,35 @@ pub async fn unapplied(pool: &AnyPool) -> i64 {
     count
 }
 
-/// Waits until every stored event is applied; returns how long that took.
-pub async fn drain(pool: &AnyPool) -> Duration {
+/// Waits until every stored event is applied (polling four times a second,
+/// so the count itself costs little), at most five minutes; returns how
+/// long it waited and how many were still unapplied then.
+pub async fn drain(pool: &AnyPool) -> (Duration, i64) {
     let started = Instant::now();
-    while unapplied(pool).await > 0 && started.elapsed() < GIVE_UP {
-        rocket::tokio::time::sleep(Duration::from_millis(50)).await;
+    loop {
+        let left = unapplied(pool).await;
+        if left == 0 || started.elapsed() >= DRAIN_GIVE_UP {
+            return (started.elapsed(), left);
+        }
+        rocket::tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    started.elapsed()
+}
+
+/// How long `drain` waits at most.
+const DRAIN_GIVE_UP: Duration = Duration::from_secs(300);
+
+/// "all applied 12.3 s later (1,000/s)", or what was left when `drain` gave up.
+pub fn drained(backlog: i64, (waited, left): (Duration, i64)) -> String {
+    let rate = (backlog - left) as f64 / waited.as_secs_f64().max(0.001);
+    if left == 0 {
+        format!(
+            "all applied {:.1} s later ({rate:.0}/s)",
+            waited.as_secs_f64()
+        )
+    } else {
+        format!(
+            "{left} still unapplied {:.0} s later ({rate:.0}/s)",
+            waited.as_secs_f64()
+        )
+    }
 }

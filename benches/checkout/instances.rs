@@ -89,12 +89,8 @@ pub async fn run_part(backend: &Backend) {
         );
         // What the flood left to apply, worked off before checkouts start.
         let backlog = super::applied::unapplied(&pool).await;
-        let drained = super::applied::drain(&pool).await;
-        println!(
-            "    {backlog} events left to apply after the flood: applied in {:.1} s ({:.0}/s)",
-            drained.as_secs_f64(),
-            backlog as f64 / drained.as_secs_f64().max(0.001)
-        );
+        let drained = super::applied::drained(backlog, super::applied::drain(&pool).await);
+        println!("    {backlog} events left to apply after the flood: {drained}");
         let (shop, bases) = (&shop, &bases);
         let cpu_sim = sim.cpu_ms();
         let checkout = round(

@@ -199,6 +199,16 @@ pub fn is_outage(error: &sqlx::Error) -> bool {
     )
 }
 
+/// What a caller is told of a database failure: that the database is
+/// unavailable (worth a retry), or nothing of the cause.
+pub fn failure_message(error: &sqlx::Error) -> &'static str {
+    if is_outage(error) {
+        "the database is unavailable"
+    } else {
+        "internal server error"
+    }
+}
+
 /// Logs a database failure where it first becomes one of orderpay's own
 /// errors, so it is logged once whichever layer turns it into an answer.
 pub fn log_failure(error: &sqlx::Error) {

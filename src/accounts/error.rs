@@ -32,19 +32,11 @@ pub enum Error {
     /// The password hashing queue is full; a retry shortly may pass.
     #[error("too many password checks in progress; retry shortly")]
     HashingBusy { retry_after_secs: u64 },
-    #[error("{}", database_message(.0))]
+    #[error("{}", crate::db::failure_message(.0))]
     Database(#[source] sqlx::Error),
     /// A bug; the cause (kept for `Debug`) was logged when it was built.
     #[error("internal server error")]
     Internal(String),
-}
-
-fn database_message(error: &sqlx::Error) -> &'static str {
-    if crate::db::is_outage(error) {
-        "the database is unavailable"
-    } else {
-        "internal server error"
-    }
 }
 
 impl Error {

@@ -103,20 +103,12 @@ pub enum Error {
     /// A webhook event could not be stored; Stripe delivers it again.
     #[error("the event could not be stored; deliver it again")]
     InboxUnavailable,
-    #[error("{}", database_message(.0))]
+    #[error("{}", crate::db::failure_message(.0))]
     Database(#[source] sqlx::Error),
     /// A bug or a misconfiguration; the cause (kept for `Debug`) was logged
     /// when it was built.
     #[error("internal server error")]
     Internal(String),
-}
-
-fn database_message(error: &sqlx::Error) -> &'static str {
-    if crate::db::is_outage(error) {
-        "the database is unavailable"
-    } else {
-        "internal server error"
-    }
 }
 
 /// The order a payment was refused for, as the answer names it.

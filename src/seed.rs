@@ -183,7 +183,7 @@ pub async fn load(
             continue;
         };
         for step in OrderStatus::path_from_new(*status).into_iter().skip(1) {
-            store::orders::transition(&mut tx, &order.id, step, &Source::Seed)
+            store::orders::transition(&mut tx, &order.order.id, step, &Source::Seed)
                 .await
                 .map_err(db_err)?;
         }

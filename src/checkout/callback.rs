@@ -12,14 +12,15 @@ use crate::stripe::gateway::StripeGateway;
 /// Settles `order` with the PaymentIntent the caller names (`wanted`), or
 /// with its latest one. Money that cannot pay the order (a PaymentIntent that
 /// is not the latest, or an order no longer payable) is contained by `stray`
-/// before a mismatch is answered as a 409.
+/// before a mismatch is answered as a 409. Returns the order as settling
+/// left it (paid by this PaymentIntent) when settling read or wrote it.
 #[tracing::instrument(skip_all, fields(order_id = %order.id))]
 pub async fn settle_callback(
     db: &DbPool,
     gateway: &StripeGateway,
     order: &OrderRow,
     wanted: Option<&str>,
-) -> Result<()> {
+) -> Result<Option<OrderRow>> {
     let mut conn = db.acquire().await?;
     let attempts = store::payments::for_order(&mut conn, &order.id).await?;
     drop(conn);
@@ -33,11 +34,22 @@ pub async fn settle_callback(
     let settled = settle::mark_paid(&mut conn, order, &pi, &Source::Callback).await?;
     drop(conn);
     let is_latest = attempts.last().and_then(|a| a.payment_intent_id.as_deref()) == Some(&pi.id);
-    stray::contain(db, gateway, &order.id, &pi, is_latest, &Source::Callback).await?;
-    if let Err(mismatch) = settled {
-        return Err(Error::PaymentMismatch(mismatch));
+    // `contain` changes nothing when `pi` paid the order (the only outcome
+    // answered with the order), so the row settling returned stays current.
+    stray::contain(
+        db,
+        gateway,
+        &order.id,
+        settled.order.clone(),
+        &pi,
+        is_latest,
+        &Source::Callback,
+    )
+    .await?;
+    match settled.outcome {
+        Err(mismatch) => Err(Error::PaymentMismatch(mismatch)),
+        Ok(_) => Ok(settled.order),
     }
-    Ok(())
 }
 
 /// The PaymentIntent the callback is about: the one named, which must be one

@@ -87,7 +87,10 @@ async fn refuse_if_paid_or_in_flight(
         settle::observe(&mut conn, &pi).await?;
         match pi.status {
             PaymentIntentStatus::Succeeded => {
-                if let Ok(true) = settle::mark_paid(&mut conn, order, &pi, source).await? {
+                if let Ok(true) = settle::mark_paid(&mut conn, order, &pi, source)
+                    .await?
+                    .outcome
+                {
                     let order = store::orders::get(&mut conn, &order.id)
                         .await?
                         .unwrap_or_else(|| order.clone());

@@ -1,10 +1,15 @@
 //! One live PaymentIntent per order, however many requests ask at once.
 
 use crate::checkout::line_items::{self, LineItem};
-use crate::checkout::{is_payable, settle, stray, Error, Result};
+use crate::checkout::{is_payable, stray, Error, Result};
 use crate::db::DbPool;
-use crate::domain::Source;
-use crate::store::{self, orders::OrderRow, payments::AttemptRow, users::UserRow};
+use crate::domain::{OrderStatus, Source};
+use crate::store::{
+    self,
+    orders::{ItemRow, OrderRow},
+    payments::AttemptRow,
+    users::UserRow,
+};
 use crate::stripe::api::{CustomerParams, PaymentIntentParams};
 use crate::stripe::gateway::StripeGateway;
 use crate::stripe::types::{PaymentIntent, PaymentIntentStatus};
@@ -15,6 +20,12 @@ pub struct Intent {
     pub payment_intent: PaymentIntent,
     /// Whether this request started the attempt (201) or found it (200).
     pub created: bool,
+    /// The order's line items, as read for the PaymentIntent's metadata.
+    pub items: Vec<ItemRow>,
+    /// The order's status as last read here: under the order's lock when
+    /// this request linked a new PaymentIntent, otherwise when the request
+    /// (or a check after a replaced PaymentIntent) read the order.
+    pub order_status: OrderStatus,
 }
 
 fn key(text: String) -> Result<IdempotencyKey> {
@@ -102,6 +113,7 @@ fn outcome_unknown(error: &StripeError) -> bool {
 /// returns the PaymentIntent Stripe already made instead of a second one.
 /// A create that ends without a known outcome marks the attempt so the next
 /// request starts a new one (Stripe would replay a 500 for this key).
+/// With a new PaymentIntent comes the order as `link` read it under its lock.
 async fn payment_intent_for(
     db: &DbPool,
     gateway: &StripeGateway,
@@ -110,13 +122,14 @@ async fn payment_intent_for(
     customer: &str,
     receipt_email: &str,
     items: &[LineItem],
-) -> Result<PaymentIntent> {
+) -> Result<(PaymentIntent, Option<OrderRow>)> {
     if let Some(id) = &attempt.payment_intent_id {
-        return gateway
+        let pi = gateway
             .client
             .retrieve_payment_intent(id)
             .await
-            .map_err(Error::stripe);
+            .map_err(Error::stripe)?;
+        return Ok((pi, None));
     }
     let description = format!("Payment for Order #{}", order.number);
     let line_items = line_items::metadata_value(items);
@@ -152,7 +165,7 @@ async fn payment_intent_for(
     };
     let current = link(db, &order.id, attempt.attempt, &pi).await?;
     match current {
-        Some(current) if is_payable(&current) => Ok(pi),
+        Some(current) if is_payable(&current) => Ok((pi, Some(current))),
         current => {
             // A cancel committed while Stripe was asked: it collected the
             // attempts it cancels before this one was linked, so canceling
@@ -167,10 +180,12 @@ async fn payment_intent_for(
     }
 }
 
-/// Records which PaymentIntent the attempt made, under the order's lock, and
-/// returns the order as it is at that moment. Cancel takes the same lock to
-/// move the order to canceled before it collects the attempts to cancel at
-/// Stripe, so either cancel sees this PaymentIntent or this sees the cancel.
+/// Records which PaymentIntent the attempt made (and its status, as
+/// `settle::observe` would), under the order's lock, and returns the order
+/// as it is at that moment (the lock's own statement reads it). Cancel takes
+/// the same lock to move the order to canceled before it collects the
+/// attempts to cancel at Stripe, so either cancel sees this PaymentIntent or
+/// this sees the cancel.
 async fn link(
     db: &DbPool,
     order_id: &str,
@@ -179,11 +194,9 @@ async fn link(
 ) -> Result<Option<OrderRow>> {
     let mut conn = db.acquire().await?;
     let mut tx = conn.begin().await?;
-    store::orders::lock(&mut tx, order_id).await?;
-    let current = store::orders::get(&mut tx, order_id).await?;
-    store::payments::set_payment_intent(&mut tx, order_id, attempt, &pi.id).await?;
+    let current = store::orders::lock_read(&mut tx, order_id).await?;
+    store::payments::link_payment_intent(&mut tx, order_id, attempt, &pi.id, pi.status).await?;
     tx.commit().await?;
-    settle::observe(&mut conn, pi).await?;
     Ok(current)
 }
 
@@ -249,10 +262,12 @@ pub async fn ensure(
         return Err(Error::not_payable(order));
     }
     let mut conn = db.acquire().await?;
-    let items = store::orders::items(&mut conn, std::slice::from_ref(&order.id)).await?;
-    let items = line_items::from_items(&items, order.currency);
+    let item_rows = store::orders::items(&mut conn, std::slice::from_ref(&order.id)).await?;
+    let items = line_items::from_items(&item_rows, order.currency);
     let attempts = store::payments::for_order(&mut conn, &order.id).await?;
     drop(conn);
+    // The order's status as last read, for the answer.
+    let mut order_status = order.status;
     if retire_replaced(db, gateway, order, &attempts).await? {
         // A replaced PaymentIntent turned out to have paid the order.
         let mut conn = db.acquire().await?;
@@ -260,6 +275,7 @@ pub async fn ensure(
             if !is_payable(&current) {
                 return Err(Error::not_payable(&current));
             }
+            order_status = current.status;
         }
     }
     let latest = attempts.last();
@@ -287,7 +303,7 @@ pub async fn ensure(
     for _ in 0..3 {
         let (attempt, claimed) = claim(db, order, next_attempt).await?;
         let created = started.unwrap_or(claimed);
-        let pi = payment_intent_for(
+        let (pi, linked) = payment_intent_for(
             db,
             gateway,
             order,
@@ -297,10 +313,15 @@ pub async fn ensure(
             &items,
         )
         .await?;
+        if let Some(current) = &linked {
+            order_status = current.status;
+        }
         if reusable(&pi, order) {
             return Ok(Intent {
                 payment_intent: pi,
                 created,
+                items: item_rows,
+                order_status,
             });
         }
         // The next attempt is claimed first, so this PaymentIntent is no
@@ -319,6 +340,7 @@ pub async fn ensure(
         if !is_payable(&current) {
             return Err(Error::not_payable(&current));
         }
+        order_status = current.status;
     }
     Err(Error::PaymentIntentUnavailable)
 }

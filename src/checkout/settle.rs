@@ -78,6 +78,14 @@ fn check(order: &OrderRow, pi: &PaymentIntent) -> Result<(), Mismatch> {
     Ok(())
 }
 
+/// What `mark_paid` came to, and the order as it found or left it when it
+/// read or wrote the order row (`None` when it did not): the row the next
+/// step (`stray::contain`, a view) would otherwise read again.
+pub struct Settled {
+    pub outcome: Result<bool, Mismatch>,
+    pub order: Option<OrderRow>,
+}
+
 /// Marks the order paid if `pi` pays it: succeeded, with the order's amount,
 /// currency and id. `Ok(true)` when this call made the change, `Ok(false)` when
 /// this PaymentIntent had already paid it. A mismatch is recorded and returned
@@ -88,23 +96,34 @@ pub async fn mark_paid(
     order: &OrderRow,
     pi: &PaymentIntent,
     source: &Source,
-) -> checkout::Result<Result<bool, Mismatch>> {
+) -> checkout::Result<Settled> {
     observe(conn, pi).await?;
     if let Err(mismatch) = check(order, pi) {
         if mismatch.reason != MismatchReason::PaymentNotSucceeded {
             mismatch.record(conn, order, pi, source).await?;
         }
-        return Ok(Err(mismatch));
+        return Ok(Settled {
+            outcome: Err(mismatch),
+            order: None,
+        });
     }
-    if store::orders::set_paid(conn, &order.id, &pi.id, source).await? {
-        return Ok(Ok(true));
+    if let Some(paid) = store::orders::set_paid(conn, &order.id, &pi.id, source).await? {
+        return Ok(Settled {
+            outcome: Ok(true),
+            order: Some(paid),
+        });
     }
     let current = store::orders::get(conn, &order.id).await?;
     let status = current.as_ref().map(|o| o.status);
     let already_paid = status.is_some_and(OrderStatus::is_refund_state);
-    let paid_by = current.and_then(|o| o.paid_payment_intent_id);
+    let paid_by = current
+        .as_ref()
+        .and_then(|o| o.paid_payment_intent_id.clone());
     if already_paid && paid_by.as_deref() == Some(pi.id.as_str()) {
-        return Ok(Ok(false));
+        return Ok(Settled {
+            outcome: Ok(false),
+            order: current,
+        });
     }
     // Money was taken by a PaymentIntent that cannot pay the order: a second
     // payment of a paid order, or one for an order no longer payable
@@ -130,7 +149,10 @@ pub async fn mark_paid(
         }
     };
     mismatch.record(conn, order, pi, source).await?;
-    Ok(Err(mismatch))
+    Ok(Settled {
+        outcome: Err(mismatch),
+        order: current,
+    })
 }
 
 /// Keeps the attempt's last-seen status (for payment listings) in step with
@@ -154,8 +176,14 @@ pub fn status_for(pi: &PaymentIntent, is_latest: bool) -> Option<OrderStatus> {
     }
 }
 
+/// What `reconcile` did (a short description, for the webhook inbox), and
+/// the order row if it read or wrote one (see `Settled`).
+pub struct Reconciled {
+    pub outcome: String,
+    pub order: Option<OrderRow>,
+}
+
 /// Applies the PaymentIntent's current state to the order, whatever it is.
-/// Returns a short description of what happened, for the webhook inbox.
 #[tracing::instrument(skip_all, fields(order_id = %order.id, payment_intent_id = %pi.id, is_latest = is_latest, source = %source))]
 pub async fn reconcile(
     conn: &mut Conn,
@@ -163,23 +191,33 @@ pub async fn reconcile(
     pi: &PaymentIntent,
     is_latest: bool,
     source: &Source,
-) -> checkout::Result<String> {
+) -> checkout::Result<Reconciled> {
     if pi.status == PaymentIntentStatus::Succeeded {
-        return Ok(match mark_paid(conn, order, pi, source).await? {
+        let settled = mark_paid(conn, order, pi, source).await?;
+        let outcome = match settled.outcome {
             Ok(true) => "paid".into(),
             Ok(false) => "already_paid".into(),
             Err(mismatch) => format!("mismatch:{}", mismatch.reason),
+        };
+        return Ok(Reconciled {
+            outcome,
+            order: settled.order,
         });
     }
     observe(conn, pi).await?;
-    if pi.metadata.get("order_id").map(String::as_str) != Some(order.id.as_str()) {
-        return Ok(format!("mismatch:{}", MismatchReason::MetadataMismatch));
-    }
-    match status_for(pi, is_latest) {
-        Some(to) if store::orders::transition(conn, &order.id, to, source).await? => {
-            Ok(to.as_str().to_string())
+    let outcome = if pi.metadata.get("order_id").map(String::as_str) != Some(order.id.as_str()) {
+        format!("mismatch:{}", MismatchReason::MetadataMismatch)
+    } else {
+        match status_for(pi, is_latest) {
+            Some(to) if store::orders::transition(conn, &order.id, to, source).await? => {
+                to.as_str().to_string()
+            }
+            Some(_) => "unchanged".into(),
+            None => "no_change".into(),
         }
-        Some(_) => Ok("unchanged".into()),
-        None => Ok("no_change".into()),
-    }
+    };
+    Ok(Reconciled {
+        outcome,
+        order: None,
+    })
 }

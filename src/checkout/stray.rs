@@ -88,12 +88,16 @@ fn stray_money_reason(order: &OrderRow, pi: &PaymentIntent) -> Option<MismatchRe
 
 /// Makes sure `pi` takes no money it cannot keep. Call it after the order
 /// has been brought in line with `pi` (settle), with `is_latest` telling
-/// whether `pi` is the order's current attempt.
+/// whether `pi` is the order's current attempt, and `settled` the order row
+/// settle returned (`Settled::order`, `Reconciled::order`) if it read or
+/// wrote one: the order as of that statement, which a read here would
+/// return again. `None` reads it.
 #[tracing::instrument(skip_all, fields(order_id = %order_id, payment_intent_id = %pi.id, is_latest = is_latest, source = %source))]
 pub async fn contain(
     db: &DbPool,
     gateway: &StripeGateway,
     order_id: &str,
+    settled: Option<OrderRow>,
     pi: &PaymentIntent,
     is_latest: bool,
     source: &Source,
@@ -103,11 +107,16 @@ pub async fn contain(
         // recorded as a mismatch by settle, never touched.
         return Ok(Contained::Nothing);
     }
-    let mut conn = db.acquire().await?;
-    let Some(order) = store::orders::get(&mut conn, order_id).await? else {
-        return Ok(Contained::Nothing);
+    let order = match settled.filter(|order| order.id == order_id) {
+        Some(order) => order,
+        None => {
+            let mut conn = db.acquire().await?;
+            let Some(order) = store::orders::get(&mut conn, order_id).await? else {
+                return Ok(Contained::Nothing);
+            };
+            order
+        }
     };
-    drop(conn);
     match pi.status {
         PaymentIntentStatus::Succeeded => match stray_money_reason(&order, pi) {
             Some(reason) => refund(db, gateway, &order, pi, reason, source).await,
@@ -146,11 +155,16 @@ pub async fn contain(
                 // It took the money while we were canceling it.
                 PaymentIntentStatus::Succeeded => {
                     let mut conn = db.acquire().await?;
-                    crate::checkout::settle::reconcile(&mut conn, &order, &now, is_latest, source)
-                        .await?;
-                    let order = store::orders::get(&mut conn, order_id)
-                        .await?
-                        .unwrap_or(order);
+                    let reconciled = crate::checkout::settle::reconcile(
+                        &mut conn, &order, &now, is_latest, source,
+                    )
+                    .await?;
+                    let order = match reconciled.order {
+                        Some(current) => current,
+                        None => store::orders::get(&mut conn, order_id)
+                            .await?
+                            .unwrap_or(order),
+                    };
                     drop(conn);
                     match stray_money_reason(&order, &now) {
                         Some(reason) => refund(db, gateway, &order, &now, reason, source).await,
@@ -355,9 +369,21 @@ pub async fn apply(
     source: &Source,
 ) -> checkout::Result<Applied> {
     let mut conn = db.acquire().await?;
-    let outcome =
+    let reconciled =
         crate::checkout::settle::reconcile(&mut conn, order, pi, is_latest, source).await?;
     drop(conn);
-    let contained = contain(db, gateway, &order.id, pi, is_latest, source).await?;
-    Ok(Applied { outcome, contained })
+    let contained = contain(
+        db,
+        gateway,
+        &order.id,
+        reconciled.order,
+        pi,
+        is_latest,
+        source,
+    )
+    .await?;
+    Ok(Applied {
+        outcome: reconciled.outcome,
+        contained,
+    })
 }

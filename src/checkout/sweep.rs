@@ -317,7 +317,7 @@ async fn apply_stray(
     };
     drop(conn);
     let is_latest = attempt.is_some_and(|a| Some(a.attempt) == latest);
-    let contained = stray::contain(db, gateway, &order.id, pi, is_latest, &SOURCE).await?;
+    let contained = stray::contain(db, gateway, &order.id, None, pi, is_latest, &SOURCE).await?;
     Ok(contained == stray::Contained::Refunded)
 }
 

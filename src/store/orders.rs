@@ -61,14 +61,23 @@ pub struct NewOrder<'a> {
     pub source: &'a Source,
 }
 
-/// Inserts the order, its items and its first history entry. Returns `None`
+/// A new order as its inserts wrote it: what its view shows, without
+/// reading any of it back.
+pub struct Inserted {
+    pub order: OrderRow,
+    pub items: Vec<ItemRow>,
+    pub history: Vec<HistoryRow>,
+}
+
+/// Inserts the order, its items and its first history entry, and returns
+/// them as written (`RETURNING`, and the items from `new`). Returns `None`
 /// only when a fixed `number` already exists (seeding twice).
-pub async fn insert(conn: &mut Conn, new: NewOrder<'_>) -> sqlx::Result<Option<OrderRow>> {
+pub async fn insert(conn: &mut Conn, new: NewOrder<'_>) -> sqlx::Result<Option<Inserted>> {
     let id = new_id();
     let now = now_text();
     let initial = OrderStatus::PendingPayment.as_str();
     let mut attempts = 0;
-    loop {
+    let order = loop {
         attempts += 1;
         let number = match new.number {
             Some(fixed) => fixed.to_string(),
@@ -76,11 +85,12 @@ pub async fn insert(conn: &mut Conn, new: NewOrder<'_>) -> sqlx::Result<Option<O
         };
         // ON CONFLICT DO NOTHING instead of catching a unique violation: on
         // PostgreSQL a failed statement would poison the whole transaction.
-        let inserted = sqlx::query(
+        // No row back means the number was taken.
+        let inserted: Option<OrderRow> = sqlx::query_as(&format!(
             "INSERT INTO orders (id, number, user_id, email, status, currency, amount, created_at, updated_at) \
              VALUES ($1, $2, NULLIF($3, ''), NULLIF($4, ''), $5, $6, $7, $8, $8) \
-             ON CONFLICT (number) DO NOTHING",
-        )
+             ON CONFLICT (number) DO NOTHING RETURNING {COLUMNS}"
+        ))
         .bind(&id)
         .bind(&number)
         .bind(nullable(new.user_id))
@@ -89,10 +99,10 @@ pub async fn insert(conn: &mut Conn, new: NewOrder<'_>) -> sqlx::Result<Option<O
         .bind(new.priced.currency.code())
         .bind(new.priced.amount)
         .bind(&now)
-        .execute(&mut *conn)
+        .fetch_optional(&mut *conn)
         .await?;
-        if inserted.rows_affected() == 1 {
-            break;
+        if let Some(row) = inserted {
+            break row;
         }
         if new.number.is_some() {
             return Ok(None);
@@ -102,24 +112,39 @@ pub async fn insert(conn: &mut Conn, new: NewOrder<'_>) -> sqlx::Result<Option<O
                 "could not find a free order number".into(),
             ));
         }
-    }
+    };
+    let mut items = Vec::with_capacity(new.priced.lines.len());
     for (position, line) in new.priced.lines.iter().enumerate() {
+        let item = ItemRow {
+            order_id: id.clone(),
+            position: position as i64,
+            sku: line.sku.clone(),
+            name: line.name.clone(),
+            unit_amount: line.unit_amount,
+            quantity: line.quantity,
+            amount: line.amount,
+        };
         sqlx::query(
             "INSERT INTO order_items (order_id, position, sku, name, unit_amount, quantity, amount) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
-        .bind(&id)
-        .bind(position as i64)
-        .bind(&line.sku)
-        .bind(&line.name)
-        .bind(line.unit_amount)
-        .bind(line.quantity)
-        .bind(line.amount)
+        .bind(&item.order_id)
+        .bind(item.position)
+        .bind(&item.sku)
+        .bind(&item.name)
+        .bind(item.unit_amount)
+        .bind(item.quantity)
+        .bind(item.amount)
         .execute(&mut *conn)
         .await?;
+        items.push(item);
     }
-    append_history(conn, &id, OrderStatus::PendingPayment, new.source).await?;
-    get(conn, &id).await
+    let created = append_history(conn, &id, OrderStatus::PendingPayment, new.source).await?;
+    Ok(Some(Inserted {
+        order,
+        items,
+        history: vec![created],
+    }))
 }
 
 pub async fn get(conn: &mut Conn, id: &str) -> sqlx::Result<Option<OrderRow>> {
@@ -217,24 +242,36 @@ pub async fn lock(conn: &mut Conn, order_id: &str) -> sqlx::Result<bool> {
     Ok(locked.rows_affected() == 1)
 }
 
+/// `lock`, returning the order as it is under the lock: one statement
+/// instead of the lock and a read after it. `None` when there is no such order.
+pub async fn lock_read(conn: &mut Conn, order_id: &str) -> sqlx::Result<Option<OrderRow>> {
+    sqlx::query_as(&format!(
+        "UPDATE orders SET updated_at = updated_at WHERE id = $1 RETURNING {COLUMNS}"
+    ))
+    .bind(order_id)
+    .fetch_optional(conn)
+    .await
+}
+
 /// Moves the order to paid, remembering which PaymentIntent paid it (what a
 /// refund is later made against): status and PaymentIntent in one
-/// conditional UPDATE, committed with its history entry.
+/// conditional UPDATE, committed with its history entry. Returns the order
+/// as the UPDATE left it, or `None` when it did not move (not payable).
 pub async fn set_paid(
     conn: &mut Conn,
     order_id: &str,
     payment_intent_id: &str,
     source: &Source,
-) -> sqlx::Result<bool> {
+) -> sqlx::Result<Option<OrderRow>> {
     // Only a payable order: a late payment message for a refunded one
     // changes nothing (a refund state reaches paid only through `set_refunded`).
     let payable = OrderStatus::paid_from_payment();
     let sql = format!(
         "UPDATE orders SET status = $1, paid_payment_intent_id = $2, updated_at = $3 \
-         WHERE id = $4 AND status IN ({})",
+         WHERE id = $4 AND status IN ({}) RETURNING {COLUMNS}",
         placeholders(5, payable.len())
     );
-    let mut update = sqlx::query(&sql)
+    let mut update = sqlx::query_as::<_, OrderRow>(&sql)
         .bind(OrderStatus::Paid.as_str())
         .bind(payment_intent_id)
         .bind(now_text())
@@ -243,12 +280,12 @@ pub async fn set_paid(
         update = update.bind(from.as_str());
     }
     let mut tx = conn.begin().await?;
-    if update.execute(&mut *tx).await?.rows_affected() != 1 {
-        return Ok(false);
-    }
+    let Some(paid) = update.fetch_optional(&mut *tx).await? else {
+        return Ok(None);
+    };
     append_history(&mut tx, order_id, OrderStatus::Paid, source).await?;
     tx.commit().await?;
-    Ok(true)
+    Ok(Some(paid))
 }
 
 /// Notes an event that leaves the status as it is (money refunded
@@ -268,27 +305,28 @@ pub async fn note(conn: &mut Conn, order_id: &str, source: &Source) -> sqlx::Res
 }
 
 /// The step's `from` is the previous entry's `to`: every status change goes
-/// through here, so the history is the status's complete record.
+/// through here, so the history is the status's complete record. Returns
+/// the entry as written.
 async fn append_history(
     conn: &mut Conn,
     order_id: &str,
     to: OrderStatus,
     source: &Source,
-) -> sqlx::Result<()> {
-    sqlx::query(
+) -> sqlx::Result<HistoryRow> {
+    sqlx::query_as(
         "INSERT INTO order_history (order_id, seq, from_status, to_status, source, at) \
          SELECT $1, COUNT(*) + 1, \
                 (SELECT h.to_status FROM order_history h WHERE h.order_id = $1 ORDER BY h.seq DESC LIMIT 1), \
                 $2, $3, $4 \
-         FROM order_history WHERE order_id = $1",
+         FROM order_history WHERE order_id = $1 \
+         RETURNING seq, from_status, to_status, source, at",
     )
     .bind(order_id)
     .bind(to.as_str())
     .bind(source.to_string())
     .bind(now_text())
-    .execute(conn)
-    .await?;
-    Ok(())
+    .fetch_one(conn)
+    .await
 }
 
 /// Sets a paid order's refunded total to `total` (minor units), Stripe's

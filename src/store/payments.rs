@@ -75,10 +75,12 @@ pub async fn claim(
     currency: Currency,
 ) -> sqlx::Result<(AttemptRow, bool)> {
     let now = now_text();
-    let inserted = sqlx::query(
+    // The row comes back when this call inserted it; only a claim that lost
+    // reads the winner's.
+    let inserted: Option<AttemptRow> = sqlx::query_as(&format!(
         "INSERT INTO payment_attempts (id, order_id, attempt, idempotency_key, amount, currency, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT DO NOTHING",
-    )
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT DO NOTHING RETURNING {COLUMNS}"
+    ))
     .bind(new_id())
     .bind(order_id)
     .bind(attempt)
@@ -86,10 +88,11 @@ pub async fn claim(
     .bind(amount)
     .bind(currency.code())
     .bind(&now)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected()
-        == 1;
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(row) = inserted {
+        return Ok((row, true));
+    }
     let row = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM payment_attempts WHERE order_id = $1 AND attempt = $2"
     ))
@@ -97,7 +100,7 @@ pub async fn claim(
     .bind(attempt)
     .fetch_one(conn)
     .await?;
-    Ok((row, inserted))
+    Ok((row, false))
 }
 
 /// Records which PaymentIntent an attempt produced (first writer wins; every
@@ -113,6 +116,35 @@ pub async fn set_payment_intent(
          WHERE order_id = $3 AND attempt = $4 AND payment_intent_id IS NULL",
     )
     .bind(payment_intent_id)
+    .bind(now_text())
+    .bind(order_id)
+    .bind(attempt)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// `set_payment_intent` and `observe_status` of the PaymentIntent the
+/// attempt just made, in one UPDATE: the id is written if the attempt has
+/// none yet (or already has this one), and the status unless the attempt was
+/// already seen final, exactly as the two statements would.
+pub async fn link_payment_intent(
+    conn: &mut Conn,
+    order_id: &str,
+    attempt: i64,
+    payment_intent_id: &str,
+    status: PaymentIntentStatus,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE payment_attempts SET payment_intent_id = $1, \
+             status = CASE WHEN COALESCE(status, '') IN ($2, $3) THEN status ELSE $4 END, \
+             updated_at = $5 \
+         WHERE order_id = $6 AND attempt = $7 AND COALESCE(payment_intent_id, $1) = $1",
+    )
+    .bind(payment_intent_id)
+    .bind(PaymentIntentStatus::Succeeded.as_str())
+    .bind(PaymentIntentStatus::Canceled.as_str())
+    .bind(status.as_str())
     .bind(now_text())
     .bind(order_id)
     .bind(attempt)

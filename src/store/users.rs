@@ -119,16 +119,16 @@ pub async fn set_stripe_customer(
     id: &str,
     customer_id: &str,
 ) -> sqlx::Result<Option<String>> {
-    sqlx::query(
-        "UPDATE users SET stripe_customer_id = $1 WHERE id = $2 AND stripe_customer_id IS NULL",
+    // First writer wins, and the statement answers which customer won.
+    let stored: Option<(String,)> = sqlx::query_as(
+        "UPDATE users SET stripe_customer_id = COALESCE(stripe_customer_id, $1) WHERE id = $2 \
+         RETURNING stripe_customer_id",
     )
     .bind(customer_id)
     .bind(id)
-    .execute(&mut *conn)
+    .fetch_optional(conn)
     .await?;
-    Ok(get(conn, id)
-        .await?
-        .and_then(|user| user.stripe_customer_id))
+    Ok(stored.map(|(customer,)| customer))
 }
 
 /// The generation of the key the user's Stripe customer is created with.

@@ -6,7 +6,7 @@ use rocket::{Route, State};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::lookup::{find_order, order_view};
+use super::lookup::{find_order, order_view, order_view_of};
 use crate::auth::api_key::{PaymentsCallback, Scoped};
 use crate::auth::{Caller, CheckoutCaller, Scope};
 use crate::checkout::{callback, cancel, confirm, intent};
@@ -38,12 +38,11 @@ async fn create_payment_intent(
     let mut conn = db.acquire().await?;
     let order = find_order(&mut conn, id.0, Some(&caller.user.row.id)).await?;
     drop(conn);
+    // The use case answers with the items and status it read: nothing to
+    // read again here.
     let intent = intent::ensure(db, stripe, &order, &caller.user.row).await?;
-    let mut conn = db.acquire().await?;
-    let items = store::orders::items(&mut conn, std::slice::from_ref(&order.id)).await?;
-    let status = current_status(&mut conn, id.0).await?;
-    let view =
-        PaymentIntentView::new(intent.payment_intent, items, status).map_err(ApiError::internal)?;
+    let view = PaymentIntentView::new(intent.payment_intent, intent.items, intent.order_status)
+        .map_err(ApiError::internal)?;
     Ok(if intent.created {
         Success::created("Payment intent created successfully", view)
     } else {
@@ -148,11 +147,14 @@ async fn payment_callback(
     let order = find_order(&mut conn, id.0, None).await?;
     drop(conn);
     let wanted = body.0.and_then(|b| b.payment_intent_id);
-    callback::settle_callback(db, stripe, &order, wanted.as_deref()).await?;
+    let settled = callback::settle_callback(db, stripe, &order, wanted.as_deref()).await?;
     let mut conn = db.acquire().await?;
-    let view = order_view(&mut conn, &order.id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("order"))?;
+    let view = match settled {
+        Some(row) => order_view_of(&mut conn, row).await?,
+        None => order_view(&mut conn, &order.id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("order"))?,
+    };
     Ok(Success::ok("Order paid", view))
 }
 

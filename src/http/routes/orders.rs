@@ -175,8 +175,8 @@ async fn create_order(
     let order = store::orders::insert(&mut tx, new)
         .await?
         .ok_or_else(|| ApiError::internal("generated order number was not inserted"))?;
-    let view = created_order_view(&mut tx, order).await?;
     tx.commit().await?;
+    let view = created_order_view(order);
     Ok(Success::created("order created", view))
 }
 

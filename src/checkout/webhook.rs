@@ -202,13 +202,12 @@ async fn owner(
     let Some(attempt) = attempt else {
         return Ok(None);
     };
-    let Some(order) = store::orders::get(conn, &attempt.order_id).await? else {
+    let Some((order, latest)) =
+        store::orders::get_with_latest_attempt(conn, &attempt.order_id).await?
+    else {
         return Ok(None);
     };
-    let latest = store::payments::latest(conn, &order.id)
-        .await?
-        .map(|a| a.attempt);
-    Ok(Some((order, latest == Some(attempt.attempt))))
+    Ok(Some((order, latest == attempt.attempt)))
 }
 
 /// The PaymentIntent as Stripe has it now, with the order it belongs to and

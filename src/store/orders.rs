@@ -154,6 +154,31 @@ pub async fn get(conn: &mut Conn, id: &str) -> sqlx::Result<Option<OrderRow>> {
         .await
 }
 
+/// The order and the number of its latest payment attempt (0 when it has
+/// none), in one statement: what a PaymentIntent's events need to know
+/// whether it is the order's current attempt.
+pub async fn get_with_latest_attempt(
+    conn: &mut Conn,
+    id: &str,
+) -> sqlx::Result<Option<(OrderRow, i64)>> {
+    #[derive(FromRow)]
+    struct Joined {
+        #[sqlx(flatten)]
+        order: OrderRow,
+        latest_attempt: i64,
+    }
+    let joined: Option<Joined> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS}, \
+             (SELECT COALESCE(MAX(a.attempt), 0) FROM payment_attempts a WHERE a.order_id = orders.id) \
+             AS latest_attempt \
+         FROM orders WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(joined.map(|j| (j.order, j.latest_attempt)))
+}
+
 pub async fn items(conn: &mut Conn, order_ids: &[String]) -> sqlx::Result<Vec<ItemRow>> {
     if order_ids.is_empty() {
         return Ok(Vec::new());

@@ -178,6 +178,26 @@ db_test!(a_declined_card_leaves_the_order_payable, |app| {
     );
 });
 
+db_test!(the_payment_intent_answer_says_the_orders_status, |app| {
+    let shop = Shop::new(&app).await;
+    let first = shop.payment_intent(&app, &shop.order).await;
+    assert_eq!(first.status, Status::Created, "{:?}", first.body);
+    assert_eq!(first.body["data"]["order_status"], "pending_payment");
+    shop.confirm(&app, &shop.order, "pm_card_chargeDeclined")
+        .await;
+    assert_eq!(order(&app, &shop.order).await["status"], "payment_failed");
+    let again = shop.payment_intent(&app, &shop.order).await;
+    assert_eq!(again.status, Status::Ok, "{:?}", again.body);
+    assert_eq!(
+        again.body["data"]["order_status"], "payment_failed",
+        "the same PaymentIntent, and the order as it is now"
+    );
+    assert_eq!(
+        again.body["data"]["line_items"],
+        first.body["data"]["line_items"]
+    );
+});
+
 db_test!(three_d_secure_then_completion_pays, |app| {
     let shop = Shop::new(&app).await;
     let pi = shop.payment_intent_id(&app, &shop.order).await;

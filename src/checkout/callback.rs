@@ -30,7 +30,9 @@ pub async fn settle_callback(
         .retrieve_payment_intent(&pi_id)
         .await
         .map_err(Error::stripe)?;
-    let mut conn = db.acquire().await?;
+    // Writes go through the writer (`DbPool::begin`): on SQLite they queue
+    // in the process instead of sleeping in `busy_timeout` beside it.
+    let mut conn = db.writer().acquire().await?;
     let settled = settle::mark_paid(&mut conn, order, &pi, &Source::Callback).await?;
     drop(conn);
     let is_latest = attempts.last().and_then(|a| a.payment_intent_id.as_deref()) == Some(&pi.id);

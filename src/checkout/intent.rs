@@ -14,7 +14,6 @@ use crate::stripe::api::{CustomerParams, PaymentIntentParams};
 use crate::stripe::gateway::StripeGateway;
 use crate::stripe::types::{PaymentIntent, PaymentIntentStatus};
 use crate::stripe::{IdempotencyKey, StripeError};
-use sqlx::Connection;
 
 pub struct Intent {
     pub payment_intent: PaymentIntent,
@@ -79,7 +78,7 @@ pub async fn ensure_customer(
             return Err(Error::stripe(error));
         }
     };
-    let mut conn = db.acquire().await?;
+    let mut conn = db.writer().acquire().await?;
     let stored = store::users::set_stripe_customer(&mut conn, &user.id, &customer.id).await?;
     Ok(stored.unwrap_or(customer.id))
 }
@@ -192,8 +191,8 @@ async fn link(
     attempt: i64,
     pi: &PaymentIntent,
 ) -> Result<Option<OrderRow>> {
-    let mut conn = db.acquire().await?;
-    let mut tx = conn.begin().await?;
+    // On the writer (`DbPool::begin`), like every transaction.
+    let mut tx = db.begin().await?;
     let current = store::orders::lock_read(&mut tx, order_id).await?;
     store::payments::link_payment_intent(&mut tx, order_id, attempt, &pi.id, pi.status).await?;
     tx.commit().await?;
@@ -202,7 +201,9 @@ async fn link(
 
 /// Claims attempt `number` of the order at its amount (see `store::payments::claim`).
 async fn claim(db: &DbPool, order: &OrderRow, number: i64) -> Result<(AttemptRow, bool)> {
-    let mut conn = db.acquire().await?;
+    // Writes go through the writer (`DbPool::begin`): on SQLite they queue
+    // in the process instead of sleeping in `busy_timeout` beside it.
+    let mut conn = db.writer().acquire().await?;
     Ok(store::payments::claim(&mut conn, &order.id, number, order.amount, order.currency).await?)
 }
 

@@ -368,7 +368,9 @@ pub async fn apply(
     is_latest: bool,
     source: &Source,
 ) -> checkout::Result<Applied> {
-    let mut conn = db.acquire().await?;
+    // Writes go through the writer (`DbPool::begin`): on SQLite they queue
+    // in the process instead of sleeping in `busy_timeout` beside it.
+    let mut conn = db.writer().acquire().await?;
     let reconciled =
         crate::checkout::settle::reconcile(&mut conn, order, pi, is_latest, source).await?;
     drop(conn);

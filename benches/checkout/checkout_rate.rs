@@ -4,14 +4,15 @@
 //! what one checkout costs: database statements (counted from sqlx's
 //! statement log) and Stripe calls (counted by the simulator), per step.
 
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use orderpay::stripe::api::PaymentIntentParams;
 use orderpay::stripe::sim::webhooks::ReleaseOrder;
 use orderpay::stripe::IdempotencyKey;
 
 use super::backend::Backend;
-use super::harness::{launch, measure, Server};
+use super::harness::{launch, measure, Server, Stats};
 use super::shop::Shop;
 use super::statements;
 
@@ -141,15 +142,52 @@ pub async fn run_part(backend: &Backend) {
     count(&server, &shop).await;
 
     let (s, shop) = (&server, &shop);
+    // Where a checkout's time goes under the load: each step's latency.
+    let steps: Mutex<[Vec<Duration>; 4]> = Mutex::new(Default::default());
+    let steps = &steps;
     let whole = measure(
         "whole checkout (order, PI, confirm, callback)",
         CHECKOUTS,
         IN_FLIGHT,
         |i| async move {
-            shop.checkout(&s.base, i).await;
+            let t = Instant::now();
+            let order = shop.order(&s.base, i).await;
+            let t_order = t.elapsed();
+            let t = Instant::now();
+            let pi = shop.payment_intent(&s.base, i, &order).await;
+            let t_pi = t.elapsed();
+            let t = Instant::now();
+            shop.confirm_at_stripe(&pi).await;
+            let t_confirm = t.elapsed();
+            let t = Instant::now();
+            shop.callback(&s.base, &order, &pi).await;
+            let t_callback = t.elapsed();
+            let mut steps = steps.lock().unwrap();
+            for (n, d) in [t_order, t_pi, t_confirm, t_callback]
+                .into_iter()
+                .enumerate()
+            {
+                steps[n].push(d);
+            }
         },
     )
     .await;
+    let steps = std::mem::take(&mut *steps.lock().unwrap());
+    for (name, latencies) in [
+        "create order",
+        "create PaymentIntent",
+        "confirm at Stripe",
+        "callback",
+    ]
+    .iter()
+    .zip(steps)
+    {
+        let stats = Stats::from(latencies, Duration::from_secs(1));
+        println!(
+            "    {name:<22} p50 {:>7.2} ms   p99 {:>7.2} ms   (of the whole checkouts above)",
+            stats.p50_ms, stats.p99_ms
+        );
+    }
     // Alone: its events go nowhere (orderpay would otherwise handle them).
     let mut webhooks = server.sim.webhooks.settings();
     webhooks.url = None;

@@ -3,6 +3,8 @@
 //! change is a conditional transition, so however many of them arrive, in
 //! whatever order, an order is marked paid once.
 
+use sqlx::Connection;
+
 use crate::checkout;
 use crate::domain::{MismatchReason, OrderStatus, Source};
 use crate::store::{self, orders::OrderRow, Conn};
@@ -97,8 +99,8 @@ pub async fn mark_paid(
     pi: &PaymentIntent,
     source: &Source,
 ) -> checkout::Result<Settled> {
-    observe(conn, pi).await?;
     if let Err(mismatch) = check(order, pi) {
+        observe(conn, pi).await?;
         if mismatch.reason != MismatchReason::PaymentNotSucceeded {
             mismatch.record(conn, order, pi, source).await?;
         }
@@ -107,35 +109,51 @@ pub async fn mark_paid(
             order: None,
         });
     }
-    if let Some(paid) = store::orders::set_paid(conn, &order.id, &pi.id, source).await? {
-        return Ok(Settled {
+    // The order's move and the attempt's last-seen status commit together
+    // (one commit, not two). The order's row is written first and the
+    // attempt's after it, the order `intent::link` takes them in, so the two
+    // cannot deadlock on PostgreSQL.
+    let mut tx = conn.begin().await?;
+    let settled = match store::orders::set_paid(&mut tx, &order.id, &pi.id, source).await? {
+        Some(paid) => Settled {
             outcome: Ok(true),
             order: Some(paid),
-        });
+        },
+        None => {
+            let current = store::orders::get(&mut tx, &order.id).await?;
+            Settled {
+                outcome: paid_elsewhere(current.as_ref(), pi),
+                order: current,
+            }
+        }
+    };
+    observe(&mut tx, pi).await?;
+    if let Err(mismatch) = &settled.outcome {
+        mismatch.record(&mut tx, order, pi, source).await?;
     }
-    let current = store::orders::get(conn, &order.id).await?;
-    let status = current.as_ref().map(|o| o.status);
+    tx.commit().await?;
+    Ok(settled)
+}
+
+/// `pi` succeeded for the order but did not move it to paid: `Ok(false)` if
+/// it is what paid it already; otherwise money taken by a PaymentIntent that
+/// cannot pay the order: a second payment of a paid order, or one for an
+/// order no longer payable (canceled). Never dropped silently: the caller
+/// records it, `stray::contain` refunds it.
+fn paid_elsewhere(current: Option<&OrderRow>, pi: &PaymentIntent) -> Result<bool, Mismatch> {
+    let status = current.map(|o| o.status);
     let already_paid = status.is_some_and(OrderStatus::is_refund_state);
-    let paid_by = current
-        .as_ref()
-        .and_then(|o| o.paid_payment_intent_id.clone());
-    if already_paid && paid_by.as_deref() == Some(pi.id.as_str()) {
-        return Ok(Settled {
-            outcome: Ok(false),
-            order: current,
-        });
+    let paid_by = current.and_then(|o| o.paid_payment_intent_id.as_deref());
+    if already_paid && paid_by == Some(pi.id.as_str()) {
+        return Ok(false);
     }
-    // Money was taken by a PaymentIntent that cannot pay the order: a second
-    // payment of a paid order, or one for an order no longer payable
-    // (canceled). Never dropped silently: recorded here, refunded by
-    // `stray::contain`.
-    let mismatch = if already_paid {
+    Err(if already_paid {
         Mismatch {
             reason: MismatchReason::DuplicatePayment,
             message: format!(
                 "PaymentIntent {} succeeded but the order was already paid by {}",
                 pi.id,
-                paid_by.as_deref().unwrap_or("another payment")
+                paid_by.unwrap_or("another payment")
             ),
         }
     } else {
@@ -147,11 +165,6 @@ pub async fn mark_paid(
                 status.map(OrderStatus::as_str).unwrap_or_default()
             ),
         }
-    };
-    mismatch.record(conn, order, pi, source).await?;
-    Ok(Settled {
-        outcome: Err(mismatch),
-        order: current,
     })
 }
 

@@ -280,8 +280,10 @@ pub async fn lock_read(conn: &mut Conn, order_id: &str) -> sqlx::Result<Option<O
 
 /// Moves the order to paid, remembering which PaymentIntent paid it (what a
 /// refund is later made against): status and PaymentIntent in one
-/// conditional UPDATE, committed with its history entry. Returns the order
-/// as the UPDATE left it, or `None` when it did not move (not payable).
+/// conditional UPDATE, and its history entry. Run it in the caller's
+/// transaction (`settle::mark_paid` commits it with the attempt's status):
+/// the status and its entry must commit together. Returns the order as the
+/// UPDATE left it, or `None` when it did not move (not payable).
 pub async fn set_paid(
     conn: &mut Conn,
     order_id: &str,
@@ -304,12 +306,10 @@ pub async fn set_paid(
     for from in &payable {
         update = update.bind(from.as_str());
     }
-    let mut tx = conn.begin().await?;
-    let Some(paid) = update.fetch_optional(&mut *tx).await? else {
+    let Some(paid) = update.fetch_optional(&mut *conn).await? else {
         return Ok(None);
     };
-    append_history(&mut tx, order_id, OrderStatus::Paid, source).await?;
-    tx.commit().await?;
+    append_history(conn, order_id, OrderStatus::Paid, source).await?;
     Ok(Some(paid))
 }
 

@@ -57,7 +57,9 @@ async fn work<S>(
     tokio::pin!(shutdown);
     loop {
         // Listening starts before looking, so an event stored while this
-        // worker looks wakes it instead of waiting for the next poll.
+        // worker looks wakes it instead of waiting for the next poll (the
+        // writer wakes one worker per batch; a worker busy when it comes
+        // finds the wake-up waiting when it is done).
         let notified = stored.notified();
         tokio::pin!(notified);
         notified.as_mut().enable();

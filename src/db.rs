@@ -4,6 +4,7 @@
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use rocket::figment::Figment;
@@ -11,6 +12,7 @@ use rocket_db_pools::{Config, Database};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, ConnectOptions, Executor};
+use tokio::sync::{OwnedRwLockReadGuard, RwLock};
 
 pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
@@ -24,10 +26,15 @@ pub struct Db(DbPool);
 /// separate pool of one connection: concurrent transactions queue for it in
 /// the process, in order, instead of each spinning on the file lock
 /// (`busy_timeout`, which sleeps in growing steps and lets late comers win).
+///
+/// Background work that must not be cut off by the pool closing (an inbox
+/// worker between its claim and writing the outcomes) holds `keep_open`
+/// while it runs; closing waits for it.
 #[derive(Clone)]
 pub struct DbPool {
     pool: AnyPool,
     writer: AnyPool,
+    open: Arc<RwLock<()>>,
 }
 
 impl std::ops::Deref for DbPool {
@@ -43,7 +50,16 @@ impl DbPool {
         DbPool {
             writer: pool.clone(),
             pool,
+            open: Arc::default(),
         }
+    }
+
+    /// Keeps the pool open until the guard is dropped: `close` waits for
+    /// every guard. Taken for a unit of work that would otherwise leave
+    /// something half-done (claimed inbox events without their outcome stay
+    /// leased for `lease_secs`). Waits while the pool is closing.
+    pub async fn keep_open(&self) -> OwnedRwLockReadGuard<()> {
+        Arc::clone(&self.open).read_owned().await
     }
 
     /// The pool transactions and the webhook inbox's writes use.
@@ -83,7 +99,11 @@ impl rocket_db_pools::Pool for DbPool {
             return Ok(DbPool::shared(pool));
         }
         let writer = connect(&config.url, 1, timeout).await?;
-        Ok(DbPool { pool, writer })
+        Ok(DbPool {
+            pool,
+            writer,
+            open: Arc::default(),
+        })
     }
 
     async fn get(&self) -> Result<Self::Connection, DbError> {
@@ -91,6 +111,9 @@ impl rocket_db_pools::Pool for DbPool {
     }
 
     async fn close(&self) {
+        // Work holding the pool open finishes first (Rocket bounds the whole
+        // shutdown by its grace and mercy periods).
+        let _closing = self.open.write().await;
         self.pool.close().await;
         self.writer.close().await;
     }

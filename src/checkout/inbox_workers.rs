@@ -13,6 +13,7 @@ use std::time::Duration;
 use std::collections::{BTreeMap, HashMap};
 
 use futures_util::stream::{self, StreamExt};
+use futures_util::FutureExt;
 use tokio::sync::Notify;
 
 use crate::checkout::webhook::{self, permanent_refusal, Applied};
@@ -63,7 +64,17 @@ async fn work<S>(
         let notified = stored.notified();
         tokio::pin!(notified);
         notified.as_mut().enable();
-        match run_once(&db, &gateway, &settings).await {
+        // A stop asked for is checked before each claim (a flood never
+        // leaves the loop otherwise), and a claim runs to its outcomes with
+        // the pool held open: cut off, its events would stay leased.
+        if shutdown.as_mut().now_or_never().is_some() {
+            return;
+        }
+        let result = {
+            let _open = db.keep_open().await;
+            run_once(&db, &gateway, &settings).await
+        };
+        match result {
             Ok(claimed) if claimed > 0 => continue,
             Ok(_) => {}
             Err(error) => tracing::warn!(%error, "webhook inbox: claiming failed"),

@@ -6,6 +6,8 @@
 
 use std::collections::HashSet;
 
+use sqlx::Connection;
+
 use super::{nullable, types::NullableText, Conn};
 
 /// A delivery to store, as intake parsed it. Owned: it crosses from the
@@ -92,16 +94,21 @@ const CLAIMABLE: &str = "status <> 'processed' AND (claimed_until IS NULL OR cla
        AND busy.payment_intent_id = webhook_events.payment_intent_id \
        AND busy.claimed_until >= $1)";
 
+/// PostgreSQL advisory lock that serializes claims across workers and
+/// instances ("orderpay" in ASCII).
+const CLAIM_LOCK: i64 = 0x6f72_6465_7270_6179;
+
 /// Claims the oldest claimable events, at most `limit`, leased to `token`
 /// until `lease_until`; the caller groups them by PaymentIntent. Empty when
 /// there is nothing to do (or another worker took it all first).
 ///
-/// On PostgreSQL the candidates are locked with `SKIP LOCKED`, so workers
-/// and instances claiming at once take different rows instead of queueing
-/// behind the first one's lock and finding its rows gone. SQLite has one
-/// writer, so claims never overlap there. The claimable condition is
-/// repeated outside the sub-select: it is what decides on the row as it is
-/// when the UPDATE reaches it.
+/// Claims run one at a time. Two claims at once would each miss the other's
+/// uncommitted lease and could split one PaymentIntent's events between two
+/// workers (PostgreSQL did, under a test of eight claimers). SQLite has one
+/// writer, so its claims never overlap; on PostgreSQL the claim holds a
+/// transaction-scoped advisory lock, so the next claim's statement starts
+/// after this one committed and sees its leases. A claim is one indexed
+/// UPDATE, so queueing for it costs little next to applying what it took.
 pub async fn claim(
     conn: &mut Conn,
     token: &str,
@@ -109,24 +116,28 @@ pub async fn claim(
     lease_until: &str,
     limit: i64,
 ) -> sqlx::Result<Vec<ClaimedEvent>> {
-    let lock = if conn.backend_name() == "PostgreSQL" {
-        " FOR UPDATE SKIP LOCKED"
-    } else {
-        ""
-    };
+    let postgres = conn.backend_name() == "PostgreSQL";
+    let mut tx = conn.begin().await?;
+    if postgres {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(CLAIM_LOCK)
+            .execute(&mut *tx)
+            .await?;
+    }
     let mut claimed: Vec<ClaimedEvent> = sqlx::query_as(&format!(
         "UPDATE webhook_events SET status = 'processing', claim_token = $2, claimed_until = $3, \
          attempts = attempts + 1 \
-         WHERE {CLAIMABLE} AND id IN (SELECT id FROM webhook_events WHERE {CLAIMABLE} \
-           ORDER BY received_at, id LIMIT $4{lock}) \
+         WHERE id IN (SELECT id FROM webhook_events WHERE {CLAIMABLE} \
+           ORDER BY received_at, id LIMIT $4) \
          RETURNING id, type, payment_intent_id, order_id, payload, received_at, attempts"
     ))
     .bind(now)
     .bind(token)
     .bind(lease_until)
     .bind(limit.max(1))
-    .fetch_all(conn)
+    .fetch_all(&mut *tx)
     .await?;
+    tx.commit().await?;
     claimed.sort_by(|a, b| (&a.received_at, &a.id).cmp(&(&b.received_at, &b.id)));
     Ok(claimed)
 }

@@ -230,13 +230,22 @@ db_test!(a_crash_between_answer_and_apply_loses_nothing, |app| {
     let app = app.restart(test_figment(&url)).await;
     let paid = wait_for_status(&app, &shop.order, "paid").await;
     assert_eq!(paid_entries(&paid).len(), 1);
-    let (status, attempts, outcome): (String, i64, String) = sqlx::query_as(
-        "SELECT status, attempts, COALESCE(outcome, '') FROM webhook_events \
-         WHERE type = 'payment_intent.succeeded'",
-    )
-    .fetch_one(app.pool())
-    .await
-    .unwrap();
+    // The order is paid before the worker writes the events' outcomes.
+    let mut row: (String, i64, String) = Default::default();
+    for _ in 0..400 {
+        row = sqlx::query_as(
+            "SELECT status, attempts, COALESCE(outcome, '') FROM webhook_events \
+             WHERE type = 'payment_intent.succeeded'",
+        )
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+        if row.0 == "processed" {
+            break;
+        }
+        rocket::tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let (status, attempts, outcome) = row;
     // Claimed again, once; it or another event of the PaymentIntent applied
     // with it marked the order paid (one history step, checked above).
     assert_eq!((status.as_str(), attempts), ("processed", 2));
@@ -462,5 +471,80 @@ db_test!(
             commits[..commits.len() - 1].iter().all(|&n| n <= 3),
             "{commits:?}"
         );
+    }
+);
+
+db_test!(concurrent_claims_never_split_one_payment_intent, |app| {
+    let url = app.database_url.clone();
+    let app = app
+        .restart(test_figment(&url).merge(("webhook_inbox.workers", 0)))
+        .await;
+    // 120 events about 6 PaymentIntents, interleaved, none applied.
+    for n in 0..120 {
+        let body = json!({"id": format!("evt_split_{n:03}"), "object": "event",
+            "type": "payment_intent.processing", "created": chrono::Utc::now().timestamp(),
+            "livemode": false,
+            "data": {"object": {"id": format!("pi_split_{}", n % 6), "object": "payment_intent",
+                                "metadata": {}}}})
+        .to_string();
+        assert_eq!(deliver(&app, &body).await.status, Status::Ok);
+    }
+    // Eight claimers at once, none finishing: whatever each took, the
+    // leased events of one PaymentIntent belong to one claim.
+    let now = orderpay::db::timestamp_text(chrono::Utc::now());
+    let until = orderpay::db::timestamp_text(chrono::Utc::now() + chrono::Duration::seconds(60));
+    let claims = (0..8).map(|n| {
+        let (pool, now, until) = (app.pool().clone(), now.clone(), until.clone());
+        async move {
+            let mut conn = pool.acquire().await.unwrap();
+            let token = format!("claim-{n}");
+            orderpay::store::webhook_queue::claim(&mut conn, &token, &now, &until, 7)
+                .await
+                .unwrap()
+        }
+    });
+    let taken: usize = join_all(claims).await.iter().map(Vec::len).sum();
+    assert!(taken > 0);
+    let split: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT payment_intent_id, COUNT(DISTINCT claim_token) FROM webhook_events \
+         WHERE status = 'processing' GROUP BY payment_intent_id \
+         HAVING COUNT(DISTINCT claim_token) > 1",
+    )
+    .fetch_all(app.pool())
+    .await
+    .unwrap();
+    assert!(split.is_empty(), "{split:?}");
+});
+
+db_test!(
+    a_restart_in_the_middle_of_a_claim_leaves_nothing_leased,
+    |app| {
+        let url = app.database_url.clone();
+        let shop = Shop::new(&app).await;
+        hold_webhooks(&app, 0);
+        let pi = shop.payment_intent_id(&app, &shop.order).await;
+        pay_at_stripe(&app, &pi).await;
+        // The worker's read of the PaymentIntent hangs at Stripe for a second;
+        // the instance is stopped while it waits.
+        app.sim.inject(FaultPlan {
+            hang_next: 1,
+            delay_ms: Some(1_000),
+            path_prefix: Some(format!("payment_intents/{pi}")),
+            ..Default::default()
+        });
+        for event in events_about(&app, &pi) {
+            assert_eq!(deliver(&app, &event.to_string()).await.status, Status::Ok);
+        }
+        while app.sim.faults().hang_next > 0 {
+            rocket::tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        // The stopping instance writes its claim's outcomes before its pool
+        // closes: nothing waits for a lease (60 s) to run out, which `applied`
+        // (30 s) would not sit through.
+        let app = app.restart(test_figment(&url)).await;
+        app.applied().await;
+        let paid = order(&app, &shop.order).await;
+        assert_eq!(paid["status"], "paid", "{paid:?}");
+        assert_eq!(paid_entries(&paid).len(), 1, "{paid:?}");
     }
 );

@@ -57,8 +57,12 @@ pub struct InboxSettings {
     pub batch_max: u32,
     /// Deliveries that may wait for the writer before requests wait to queue.
     pub queue_len: u32,
-    /// Most events about one PaymentIntent applied together.
-    pub group_max: u32,
+    /// Most events one worker claims at once (oldest first). Those about
+    /// one PaymentIntent are applied together (one Stripe read).
+    pub claim_max: u32,
+    /// Groups (PaymentIntents) of one claim applied at once by a worker, so
+    /// their Stripe reads overlap.
+    pub apply_in_flight: u32,
     /// How long a worker holds an event it claimed; after that (a crash, a
     /// hang) another worker or instance may claim it.
     pub lease_secs: u64,
@@ -75,7 +79,8 @@ impl Default for InboxSettings {
             workers: 2,
             batch_max: 128,
             queue_len: 4096,
-            group_max: 100,
+            claim_max: 128,
+            apply_in_flight: 8,
             lease_secs: 60,
             poll_ms: 1000,
             retry_max_secs: 300,
@@ -278,9 +283,13 @@ pub fn check(figment: &Figment) -> Result<Settings, String> {
         }
     }
     let inbox = &settings.webhook_inbox;
-    if !(1..=1000).contains(&inbox.batch_max) || inbox.queue_len == 0 || inbox.group_max == 0 {
+    if !(1..=1000).contains(&inbox.batch_max)
+        || inbox.queue_len == 0
+        || !(1..=1000).contains(&inbox.claim_max)
+        || inbox.apply_in_flight == 0
+    {
         return Err(
-            "webhook_inbox: batch_max must be 1..=1000, queue_len and group_max at least 1".into(),
+            "webhook_inbox: batch_max must be 1..=1000, claim_max must be 1..=1000, queue_len and apply_in_flight at least 1".into(),
         );
     }
     if inbox.workers > 64 || inbox.lease_secs == 0 || inbox.poll_ms == 0 {

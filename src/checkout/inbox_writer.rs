@@ -77,7 +77,11 @@ async fn run(
         match commit(&db, &batch).await {
             Ok(first) => {
                 if !first.is_empty() {
-                    stored.notify_waiters();
+                    // One worker claims what is there (all of it, up to a
+                    // claim); waking every worker for each batch made the
+                    // others' claims come back empty, and on SQLite each
+                    // empty claim still waited its turn at the one writer.
+                    stored.notify_one();
                 }
                 answer(batch.drain(..), first);
             }

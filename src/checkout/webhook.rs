@@ -51,12 +51,15 @@ pub struct Applied {
 /// PaymentIntent's own events are applied once with that answer (they all
 /// mean "look again"), and each refund or charge the refund events name is
 /// settled once. An error leaves the whole group to be retried; an outcome is
-/// per event.
+/// per event. `attempt` is the attempt that made the PaymentIntent, as the
+/// caller looked it up (for a whole claim at once): it tells the handlers
+/// whose PaymentIntent this is.
 #[tracing::instrument(skip_all, fields(events = events.len(), payment_intent = events.first().and_then(|e| e.payment_intent_id.as_deref())))]
 pub async fn apply(
     db: &DbPool,
     gateway: &StripeGateway,
     events: &[ClaimedEvent],
+    attempt: Option<AttemptRow>,
 ) -> Result<Applied> {
     let mut outcomes: Vec<(String, String)> = Vec::with_capacity(events.len());
     let mut relevant: Vec<(usize, Event)> = Vec::new();
@@ -89,11 +92,6 @@ pub async fn apply(
             order_id: None,
         });
     }
-    let mut conn = db.acquire().await?;
-    // Looked up once here and handed down: it tells the handlers whose
-    // PaymentIntent this is.
-    let attempt = store::payments::by_payment_intent(&mut conn, pi_id).await?;
-    drop(conn);
     let names_an_order = relevant
         .iter()
         .any(|(_, e)| e.data.object["metadata"]["order_id"].is_string());

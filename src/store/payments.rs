@@ -62,6 +62,29 @@ pub async fn by_payment_intent(
     .await
 }
 
+/// The attempts that made any of `payment_intent_ids`, in one statement (the
+/// inbox workers look up a whole claim's PaymentIntents at once).
+pub async fn by_payment_intents(
+    conn: &mut Conn,
+    payment_intent_ids: &[&str],
+) -> sqlx::Result<Vec<AttemptRow>> {
+    if payment_intent_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (1..=payment_intent_ids.len())
+        .map(|n| format!("${n}"))
+        .collect();
+    let sql = format!(
+        "SELECT {COLUMNS} FROM payment_attempts WHERE payment_intent_id IN ({})",
+        placeholders.join(", ")
+    );
+    let mut query = sqlx::query_as(&sql);
+    for id in payment_intent_ids {
+        query = query.bind(*id);
+    }
+    query.fetch_all(conn).await
+}
+
 /// Claims attempt number `attempt` for the order. Returns the row, whether this
 /// call created it (true) or a concurrent one did: both then use the same key.
 /// The conflict has no target: two concurrent claims collide on

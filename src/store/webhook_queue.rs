@@ -83,99 +83,115 @@ pub struct ClaimedEvent {
 /// The condition that makes a row claimable at `$1` (now): not processed, no
 /// live lease on it, and no live lease on another event about the same
 /// PaymentIntent (that worker is applying it; this one waits its turn, so
-/// one PaymentIntent's events are applied one group at a time).
+/// one PaymentIntent's events are applied by one worker at a time). The
+/// sub-select repeats `webhook_events_leased_by_pi`'s condition so it is an
+/// index probe of the few leased rows, not a scan of the inbox.
 const CLAIMABLE: &str = "status <> 'processed' AND (claimed_until IS NULL OR claimed_until < $1) \
      AND NOT EXISTS (SELECT 1 FROM webhook_events AS busy \
-       WHERE busy.payment_intent_id = webhook_events.payment_intent_id \
-       AND busy.status <> 'processed' AND busy.status = 'processing' \
+       WHERE busy.status = 'processing' \
+       AND busy.payment_intent_id = webhook_events.payment_intent_id \
        AND busy.claimed_until >= $1)";
 
-/// Claims the oldest claimable event and every other claimable event about
-/// the same PaymentIntent (at most `limit`), leased to `token` until
-/// `lease_until`. `None` when there is nothing to do; empty when another
-/// worker won the race for that event (the caller simply asks again).
-pub async fn claim_group(
+/// Claims the oldest claimable events, at most `limit`, leased to `token`
+/// until `lease_until`; the caller groups them by PaymentIntent. Empty when
+/// there is nothing to do (or another worker took it all first).
+///
+/// On PostgreSQL the candidates are locked with `SKIP LOCKED`, so workers
+/// and instances claiming at once take different rows instead of queueing
+/// behind the first one's lock and finding its rows gone. SQLite has one
+/// writer, so claims never overlap there. The claimable condition is
+/// repeated outside the sub-select: it is what decides on the row as it is
+/// when the UPDATE reaches it.
+pub async fn claim(
     conn: &mut Conn,
     token: &str,
     now: &str,
     lease_until: &str,
     limit: i64,
-) -> sqlx::Result<Option<Vec<ClaimedEvent>>> {
-    let head: Option<(String, NullableText)> = sqlx::query_as(&format!(
-        "SELECT id, payment_intent_id FROM webhook_events WHERE {CLAIMABLE} \
-         ORDER BY received_at, id LIMIT 1"
-    ))
-    .bind(now)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some((head_id, payment_intent_id)) = head else {
-        return Ok(None);
+) -> sqlx::Result<Vec<ClaimedEvent>> {
+    let lock = if conn.backend_name() == "PostgreSQL" {
+        " FOR UPDATE SKIP LOCKED"
+    } else {
+        ""
     };
-    let payment_intent_id: Option<String> = payment_intent_id.into();
-    // The claimable condition is repeated outside the sub-select: under
-    // concurrency it is what decides (PostgreSQL re-checks it on the locked
-    // row; SQLite runs one writer at a time).
     let mut claimed: Vec<ClaimedEvent> = sqlx::query_as(&format!(
         "UPDATE webhook_events SET status = 'processing', claim_token = $2, claimed_until = $3, \
          attempts = attempts + 1 \
          WHERE {CLAIMABLE} AND id IN (SELECT id FROM webhook_events WHERE {CLAIMABLE} \
-           AND (id = $4 OR payment_intent_id = $5) ORDER BY received_at, id LIMIT $6) \
+           ORDER BY received_at, id LIMIT $4{lock}) \
          RETURNING id, type, payment_intent_id, order_id, payload, received_at, attempts"
     ))
     .bind(now)
     .bind(token)
     .bind(lease_until)
-    .bind(&head_id)
-    .bind(nullable(payment_intent_id.as_deref()))
     .bind(limit.max(1))
     .fetch_all(conn)
     .await?;
     claimed.sort_by(|a, b| (&a.received_at, &a.id).cmp(&(&b.received_at, &b.id)));
-    Ok(Some(claimed))
+    Ok(claimed)
 }
 
-/// Records what applying the event did, if the lease is still `token`'s.
-/// The order it turned out to concern is kept for the admin view's filter.
+/// `$first, $first+1, ...`: one placeholder per id.
+fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Records `outcome` for the events `ids` whose lease is still `token`'s
+/// (one statement for all of them). The order they turned out to concern is
+/// kept for the admin view's filter.
 pub async fn finish(
     conn: &mut Conn,
-    id: &str,
+    ids: &[&str],
     token: &str,
     outcome: &str,
     order_id: Option<&str>,
     now: &str,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
         "UPDATE webhook_events SET status = 'processed', processed_at = $1, outcome = $2, \
          order_id = COALESCE(order_id, NULLIF($3, '')), claimed_until = NULL, \
-         claim_token = NULL, last_error = NULL WHERE id = $4 AND claim_token = $5",
-    )
-    .bind(now)
-    .bind(outcome)
-    .bind(nullable(order_id))
-    .bind(id)
-    .bind(token)
-    .execute(conn)
-    .await?;
+         claim_token = NULL, last_error = NULL WHERE claim_token = $4 AND id IN ({})",
+        placeholders(5, ids.len())
+    );
+    let mut query = sqlx::query(&sql)
+        .bind(now)
+        .bind(outcome)
+        .bind(nullable(order_id))
+        .bind(token);
+    for id in ids {
+        query = query.bind(*id);
+    }
+    query.execute(conn).await?;
     Ok(())
 }
 
-/// Gives the event back after a failed try: claimable again from `retry_at`.
+/// Gives the events `ids` back after a failed try: claimable again from
+/// `retry_at`, if the lease is still `token`'s.
 pub async fn fail(
     conn: &mut Conn,
-    id: &str,
+    ids: &[&str],
     token: &str,
     error: &str,
     retry_at: &str,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
         "UPDATE webhook_events SET status = 'failed', last_error = $1, claimed_until = $2, \
-         claim_token = NULL WHERE id = $3 AND claim_token = $4",
-    )
-    .bind(error)
-    .bind(retry_at)
-    .bind(id)
-    .bind(token)
-    .execute(conn)
-    .await?;
+         claim_token = NULL WHERE claim_token = $3 AND id IN ({})",
+        placeholders(4, ids.len())
+    );
+    let mut query = sqlx::query(&sql).bind(error).bind(retry_at).bind(token);
+    for id in ids {
+        query = query.bind(*id);
+    }
+    query.execute(conn).await?;
     Ok(())
 }

@@ -315,6 +315,28 @@ impl TestApp {
         &self.pool
     }
 
+    /// The events the simulator made that orderpay has not yet accepted (no
+    /// delivery of them answered 2xx): on their way, held, or refused.
+    pub fn events_not_accepted(&self) -> Vec<serde_json::Value> {
+        let accepted: std::collections::HashSet<String> = self
+            .sim
+            .webhooks
+            .deliveries()
+            .into_iter()
+            .filter(|d| d.status.is_some_and(|s| (200..300).contains(&s)))
+            .map(|d| d.event)
+            .collect();
+        self.sim
+            .data
+            .lock()
+            .unwrap()
+            .events
+            .iter()
+            .filter(|e| !accepted.contains(e["id"].as_str().unwrap_or_default()))
+            .cloned()
+            .collect()
+    }
+
     /// Waits until the inbox workers have applied every stored webhook
     /// event: a delivery is answered once stored, and applied after. Panics
     /// with what is left after 30 s.

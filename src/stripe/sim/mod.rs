@@ -81,6 +81,12 @@ impl Sim {
         *self.faults.lock().expect("lock") = plan;
     }
 
+    /// The fault plan as it stands (its counters run down as calls arrive),
+    /// so a test can wait until a call has met its fault.
+    pub fn faults(&self) -> FaultPlan {
+        self.faults.lock().expect("lock").clone()
+    }
+
     /// Runs a test control on the data and delivers the events it creates,
     /// as an API call would.
     pub fn control(&self, action: impl FnOnce(&mut Data) -> state::SimResult) -> state::SimResult {

@@ -141,23 +141,7 @@ pub async fn wait_for_status(app: &TestApp, id: &str, status: &str) -> Value {
 /// made and does not hold, and has applied what it stored.
 pub async fn settle_webhooks(app: &TestApp) {
     for _ in 0..400 {
-        let accepted: std::collections::HashSet<String> = app
-            .sim
-            .webhooks
-            .deliveries()
-            .into_iter()
-            .filter(|d| d.status.is_some_and(|s| (200..300).contains(&s)))
-            .map(|d| d.event)
-            .collect();
-        let waiting = app
-            .sim
-            .data
-            .lock()
-            .unwrap()
-            .events
-            .iter()
-            .filter(|e| !accepted.contains(e["id"].as_str().unwrap_or_default()))
-            .count();
+        let waiting = app.events_not_accepted().len();
         if waiting <= app.sim.webhooks.held_count() {
             break;
         }

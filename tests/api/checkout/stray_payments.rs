@@ -96,16 +96,19 @@ db_test!(
     |app| {
         let shop = Shop::new(&app).await;
         // The create reaches Stripe only after the cancel has answered: it hangs
-        // there for 400 ms, having read the order while it was still payable.
+        // there, having read the order while it was still payable, and the
+        // cancel starts once it is hanging (seen by the fault being used up).
         app.sim.inject(FaultPlan {
             hang_next: 1,
-            delay_ms: Some(400),
+            delay_ms: Some(1_500),
             path_prefix: Some("payment_intents".into()),
             ..Default::default()
         });
         let create = shop.payment_intent(&app, &shop.order);
         let cancel = async {
-            rocket::tokio::time::sleep(Duration::from_millis(100)).await;
+            while app.sim.faults().hang_next > 0 {
+                rocket::tokio::time::sleep(Duration::from_millis(5)).await;
+            }
             shop.cancel(&app, &shop.order).await
         };
         let (created, canceled) = rocket::tokio::join!(create, cancel);

@@ -380,7 +380,7 @@ db_test!(coalesced_events_end_as_applying_them_one_by_one, |app| {
 
         // One by one, in the same order.
         app = app
-            .restart(test_figment(&url).merge(("webhook_inbox.group_max", 1)))
+            .restart(test_figment(&url).merge(("webhook_inbox.claim_max", 1)))
             .await;
         let (alone, bodies) = paid_and_refunded(&app, &shop, seed).await;
         for body in &bodies {
@@ -393,3 +393,74 @@ db_test!(coalesced_events_end_as_applying_them_one_by_one, |app| {
         app = app.restart(stopped.clone()).await;
     }
 });
+
+/// How many events each commit of outcomes recorded (outcomes written
+/// together share their `processed_at`).
+async fn events_per_commit(app: &TestApp) -> Vec<i64> {
+    let rows: Vec<(i64,)> = sqlx::query_as(
+        "SELECT COUNT(*) FROM webhook_events WHERE processed_at IS NOT NULL \
+         GROUP BY processed_at ORDER BY 1",
+    )
+    .fetch_all(app.pool())
+    .await
+    .unwrap();
+    rows.into_iter().map(|(n,)| n).collect()
+}
+
+db_test!(
+    a_claim_applies_several_payment_intents_and_records_them_together,
+    |app| {
+        let url = app.database_url.clone();
+        let shop = Shop::new(&app).await;
+        hold_webhooks(&app, 0);
+        let stopped = test_figment(&url).merge(("webhook_inbox.workers", 0));
+        let mut app = app.restart(stopped.clone()).await;
+        // Six PaymentIntents paid at Stripe, their events stored, none applied.
+        let mut orders = vec![shop.order.clone()];
+        for _ in 0..5 {
+            orders.push(new_order(&app, &shop.token, "MAIN-2", 1).await);
+        }
+        let mut events = 0;
+        for id in &orders {
+            let pi = shop.payment_intent_id(&app, id).await;
+            pay_at_stripe(&app, &pi).await;
+            for event in events_about(&app, &pi) {
+                assert_eq!(deliver(&app, &event.to_string()).await.status, Status::Ok);
+                events += 1;
+            }
+        }
+        // One worker: its first claim holds them all, reads each PaymentIntent
+        // from Stripe once, and writes every outcome in one commit.
+        let reads_before = app.sim.api_calls();
+        app = app
+            .restart(test_figment(&url).merge(("webhook_inbox.workers", 1)))
+            .await;
+        app.applied().await;
+        for id in &orders {
+            let paid = order(&app, id).await;
+            assert_eq!(paid["status"], "paid", "{paid:?}");
+            assert_eq!(paid_entries(&paid).len(), 1, "{paid:?}");
+        }
+        assert_eq!(events_per_commit(&app).await, vec![events]);
+        assert_eq!(app.sim.api_calls() - reads_before, orders.len() as u64);
+
+        // A claim holds at most `claim_max` events.
+        app = app.restart(stopped).await;
+        let more: Vec<String> = (0..7)
+            .map(|n| customer_event(&format!("evt_more_{n}")))
+            .collect();
+        for body in &more {
+            assert_eq!(deliver(&app, body).await.status, Status::Ok);
+        }
+        app = app
+            .restart(test_figment(&url).merge(("webhook_inbox.claim_max", 3)))
+            .await;
+        app.applied().await;
+        let commits = events_per_commit(&app).await;
+        assert_eq!(commits.iter().sum::<i64>(), events + 7);
+        assert!(
+            commits[..commits.len() - 1].iter().all(|&n| n <= 3),
+            "{commits:?}"
+        );
+    }
+);

@@ -3,7 +3,6 @@
 //! delivered too. Waiting is by observation (the simulator's delivery log,
 //! orderpay's inbox), never by a fixed sleep.
 
-use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use orderpay::stripe::sim::faults::FaultPlan;
@@ -59,24 +58,7 @@ async fn all_events_applied(world: &World) {
     let started = Instant::now();
     let mut resent = false;
     loop {
-        let accepted: HashSet<String> = app
-            .sim
-            .webhooks
-            .deliveries()
-            .into_iter()
-            .filter(|d| d.status.is_some_and(|s| (200..300).contains(&s)))
-            .map(|d| d.event)
-            .collect();
-        let waiting: Vec<serde_json::Value> = app
-            .sim
-            .data
-            .lock()
-            .unwrap()
-            .events
-            .iter()
-            .filter(|e| !accepted.contains(e["id"].as_str().unwrap_or_default()))
-            .cloned()
-            .collect();
+        let waiting = app.events_not_accepted();
         let (unapplied,): (i64,) =
             sqlx::query_as("SELECT COUNT(*) FROM webhook_events WHERE processed_at IS NULL")
                 .fetch_one(app.pool())

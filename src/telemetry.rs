@@ -1,12 +1,19 @@
 //! Logging. orderpay logs through `tracing`; Rocket's `log` records are
 //! bridged into it, so one filter (`RUST_LOG`, default `info`) governs both.
+//!
+//! The filters are global layers, not per-layer filters on the output layer:
+//! with only per-layer filters the subscriber has no maximum level, so the
+//! `log` bridge lets every record through to be asked about one by one, and
+//! the registry answers "enabled" for records no layer wants. sqlx then
+//! pretty-printed every statement it ran for a TRACE record that was dropped
+//! (`sqlformat`, quadratic in the statement's length: 59% of the webhook
+//! intake's instructions, for the inbox's multi-row INSERT).
 
 use std::fmt::Debug;
 
 use tracing::field::{Field, Visit};
-use tracing::{Event, Level, Metadata};
-use tracing_subscriber::filter::{filter_fn, FilterExt};
-use tracing_subscriber::layer::{Context, Filter, SubscriberExt};
+use tracing::{Event, Level, Metadata, Subscriber};
+use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{fmt, EnvFilter, Layer};
 
@@ -14,8 +21,12 @@ use tracing_subscriber::{fmt, EnvFilter, Layer};
 /// headers included (`Authorization`, `X-API-Key`). Secrets never reach the
 /// logs, so those records are dropped whatever `RUST_LOG` or
 /// `ROCKET_LOG_LEVEL` ask for; Rocket's info-level request lines remain.
-fn never_raw_requests(meta: &Metadata<'_>) -> bool {
-    !(meta.target().starts_with("rocket::server") && *meta.level() > Level::INFO)
+struct NeverRawRequests;
+
+impl<S: Subscriber> Layer<S> for NeverRawRequests {
+    fn enabled(&self, meta: &Metadata<'_>, _: Context<'_, S>) -> bool {
+        !(meta.target().starts_with("rocket::server") && *meta.level() > Level::INFO)
+    }
 }
 
 /// Rocket reports a request no route matches ("No matching routes for PUT
@@ -26,14 +37,10 @@ struct NoClientErrorsAsErrors;
 
 const UNMATCHED: &str = "No matching routes";
 
-impl<S> Filter<S> for NoClientErrorsAsErrors {
-    fn enabled(&self, _: &Metadata<'_>, _: &Context<'_, S>) -> bool {
-        true
-    }
-
+impl<S: Subscriber> Layer<S> for NoClientErrorsAsErrors {
     // By message alone: Rocket's records arrive through the `log` bridge,
     // whose events carry the target "log" (fmt shows the original one).
-    fn event_enabled(&self, event: &Event<'_>, _: &Context<'_, S>) -> bool {
+    fn event_enabled(&self, event: &Event<'_>, _: Context<'_, S>) -> bool {
         let mut message = MessageStart(false);
         event.record(&mut message);
         !message.0
@@ -57,23 +64,30 @@ impl Visit for MessageStart {
     }
 }
 
-fn layer<S, W>(writer: W) -> impl Layer<S>
+/// Every filter is a layer of the subscriber itself: a record one of them
+/// refuses is refused for the whole subscriber, and `wanted`'s level is the
+/// subscriber's maximum (what the `log` bridge and `tracing`'s macros check
+/// before anything else). Stacked with `with`, not composed with
+/// `and_then` (a composed layer reports only its outermost layer's level)
+/// nor as `filter_fn`s (a `FilterFn` layer has no level and takes the
+/// maximum away).
+fn subscriber<W>(wanted: EnvFilter, writer: W) -> impl Subscriber + Send + Sync + 'static
 where
-    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
     W: for<'w> fmt::MakeWriter<'w> + Send + Sync + 'static,
 {
-    let wanted = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    fmt::layer().with_writer(writer).with_filter(
-        wanted
-            .and(filter_fn(never_raw_requests))
-            .and(NoClientErrorsAsErrors),
-    )
+    tracing_subscriber::registry()
+        .with(wanted)
+        .with(NeverRawRequests)
+        .with(NoClientErrorsAsErrors)
+        .with(fmt::layer().with_writer(writer))
+}
+
+fn wanted() -> EnvFilter {
+    EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"))
 }
 
 pub fn init() {
-    tracing_subscriber::registry()
-        .with(layer(std::io::stderr))
-        .init();
+    subscriber(wanted(), std::io::stderr).init();
 }
 
 #[cfg(test)]
@@ -99,7 +113,7 @@ mod tests {
     fn unmatched_routes_are_not_logged_as_errors_but_real_errors_are() {
         let captured = Captured::default();
         let sink = captured.clone();
-        let subscriber = tracing_subscriber::registry().with(layer(move || sink.clone()));
+        let subscriber = subscriber(EnvFilter::new("info"), move || sink.clone());
         tracing::subscriber::with_default(subscriber, || {
             tracing::error!(target: "rocket::server::_", "No matching routes for PUT /api/v1/x.");
             // What Rocket's `log` records look like once bridged.
@@ -113,5 +127,23 @@ mod tests {
         assert!(text.contains("Handler panicked."), "{text}");
         assert!(text.contains("the database went away"), "{text}");
         assert!(text.contains("PUT /api/v1/x:"), "{text}");
+    }
+
+    /// The `log` bridge and `tracing`'s macros compare a record's level with
+    /// the subscriber's maximum before anything else; with none (TRACE),
+    /// sqlx formatted every statement for a record that was then dropped.
+    #[test]
+    fn the_subscriber_has_the_filters_maximum_level() {
+        let at =
+            |filter: &str| subscriber(EnvFilter::new(filter), Captured::default).max_level_hint();
+        assert_eq!(at("info"), Some(tracing::level_filters::LevelFilter::INFO));
+        assert_eq!(
+            at("error"),
+            Some(tracing::level_filters::LevelFilter::ERROR)
+        );
+        assert_eq!(
+            at("warn,sqlx::query=trace"),
+            Some(tracing::level_filters::LevelFilter::TRACE)
+        );
     }
 }

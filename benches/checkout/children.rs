@@ -98,8 +98,18 @@ pub async fn simulator() -> ChildServer {
 
 /// `orderpay` serving `database_url`, with Stripe at `stripe_base`.
 pub async fn orderpay(database_url: &str, stripe_base: &str) -> ChildServer {
+    orderpay_with(database_url, stripe_base, &[]).await
+}
+
+/// `orderpay` as above, with more settings (`ROCKET_...` variables).
+pub async fn orderpay_with(
+    database_url: &str,
+    stripe_base: &str,
+    settings: &[(&str, &str)],
+) -> ChildServer {
     let port = free_port();
     let mut command = Command::new(env!("CARGO_BIN_EXE_orderpay"));
+    command.envs(settings.iter().copied());
     command
         .env("ROCKET_PROFILE", "release")
         .env("DATABASE_URL", database_url)

@@ -4,6 +4,10 @@
 //! group-commit probe is what sharing commits reaches; orderpay's intake is
 //! measured beside them, with the time from a `payment_intent.succeeded`
 //! delivery to its order reading `paid` under that load (`applied.rs`).
+//!
+//! ORDERPAY_BENCH_INTAKE_ALONE=1 runs orderpay without inbox workers
+//! (`webhook_inbox.workers = 0`): its CPU and memory are then the intake's
+//! alone, as the probes' are, and nothing is applied (no time to applied).
 
 use rocket::futures::future::join;
 
@@ -109,26 +113,43 @@ pub async fn run_part(backend: &Backend) {
     print("group-commit probe (one writer, batches)", &group);
 
     let sim = children::simulator().await;
-    let server = children::orderpay(&db.url, &sim.base).await;
-    let pending = applied::prepare(&pool, &server.base, &sim.base).await;
+    let alone = std::env::var("ORDERPAY_BENCH_INTAKE_ALONE").is_ok_and(|v| v == "1");
     let mut applied_stats = None;
-    let intake = measure(
-        &http,
-        &server,
-        "/api/v1/webhooks/stripe",
-        &format!("op{tag}"),
-        async {
-            applied::drain(&pool).await;
-        },
-        async { applied_stats = Some(applied::measure(&pool, &server.base, pending).await) },
-    )
-    .await;
-    print("orderpay POST /api/v1/webhooks/stripe", &intake);
-    let backlog = applied::unapplied(&pool).await;
-    let drained = applied::drained(backlog, applied::drain(&pool).await);
-    println!(
-        "  events stored but not yet applied when the flood and the paid orders were done: {backlog}, {drained}"
-    );
+    let (server, intake) = if alone {
+        let server = children::orderpay_with(
+            &db.url,
+            &sim.base,
+            &[("ROCKET_WEBHOOK_INBOX", "{workers=0}")],
+        )
+        .await;
+        let path = "/api/v1/webhooks/stripe";
+        let intake = measure(&http, &server, path, &format!("op{tag}"), async {}, async {
+        })
+        .await;
+        print("orderpay POST ..., no inbox workers", &intake);
+        (server, intake)
+    } else {
+        let server = children::orderpay(&db.url, &sim.base).await;
+        let pending = applied::prepare(&pool, &server.base, &sim.base).await;
+        let intake = measure(
+            &http,
+            &server,
+            "/api/v1/webhooks/stripe",
+            &format!("op{tag}"),
+            async {
+                applied::drain(&pool).await;
+            },
+            async { applied_stats = Some(applied::measure(&pool, &server.base, pending).await) },
+        )
+        .await;
+        print("orderpay POST /api/v1/webhooks/stripe", &intake);
+        let backlog = applied::unapplied(&pool).await;
+        let drained = applied::drained(backlog, applied::drain(&pool).await);
+        println!(
+            "  events stored but not yet applied when the flood and the paid orders were done: {backlog}, {drained}"
+        );
+        (server, intake)
+    };
     println!(
         "  intake / per-request probe {:.2}x   intake / group-commit probe {:.2}x   (group-commit / per-request {:.2}x)",
         intake.stats.per_sec / per_request.stats.per_sec,

@@ -47,7 +47,9 @@ impl Fairing for EdgeCheck {
     }
 
     async fn on_request(&self, req: &mut Request<'_>, _: &mut Data<'_>) {
-        if routes_for(req, req.method()).is_empty() {
+        let path = path_segments(req);
+        let route = first_route(req, req.method(), &path);
+        let Some(route) = route else {
             // No route answers this method at this path once `<id>` is typed,
             // but Rocket's router matches any segment (`/users/login` against
             // `/users/<id>`) and would run that route's guards (a 401 for a
@@ -57,8 +59,8 @@ impl Fairing for EdgeCheck {
             req.local_cache(|| OriginalMethod(original));
             req.set_method(Method::Trace);
             return;
-        }
-        let Some(error) = check(req) else {
+        };
+        let Some(error) = check(req, route, &path) else {
             return;
         };
         let slot = req.local_cache(|| EdgeRefusal(std::sync::Mutex::new(None)));
@@ -79,37 +81,43 @@ pub fn path_segments<'a>(req: &'a Request<'_>) -> Vec<&'a str> {
 /// Whether a mounted route's path (`/api/v1/shop/orders/<id>`) matches the
 /// decoded `path` segments, as Rocket would route it — including that an
 /// `<id>` segment is an `input::Id` and matches only an orderpay id.
+///
+/// Walks both without collecting them: every request is matched against
+/// every route of its method, twice as many allocations as routes otherwise.
 pub fn path_matches(template: &str, path: &[&str]) -> bool {
-    let template: Vec<&str> = template
-        .trim_matches('/')
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .collect();
-    if template.last().is_some_and(|s| s.ends_with("..>")) {
-        let fixed = &template[..template.len() - 1];
-        return path.len() >= fixed.len() && segments_match(fixed, &path[..fixed.len()]);
+    let mut template = template.split('/').filter(|s| !s.is_empty());
+    let mut path = path.iter();
+    loop {
+        match (template.next(), path.next()) {
+            // `<rest..>` is last and takes whatever is left, nothing included.
+            (Some(t), _) if t.ends_with("..>") => return true,
+            (Some(t), Some(p)) if segment_matches(t, p) => {}
+            (None, None) => return true,
+            _ => return false,
+        }
     }
-    template.len() == path.len() && segments_match(&template, path)
 }
 
-fn segments_match(template: &[&str], path: &[&str]) -> bool {
-    template.iter().zip(path).all(|(t, p)| match *t {
-        "<id>" => is_uuid(p),
-        t if t.starts_with('<') && t.ends_with('>') => !p.is_empty(),
-        t => t == *p,
-    })
+fn segment_matches(template: &str, path: &str) -> bool {
+    match template {
+        "<id>" => is_uuid(path),
+        t if t.starts_with('<') && t.ends_with('>') => !path.is_empty(),
+        t => t == path,
+    }
 }
 
-/// The routes that could answer `method` at the request's path.
-pub fn routes_for<'a>(req: &'a Request<'_>, method: Method) -> Vec<&'a Route> {
-    let path = path_segments(req);
+fn route_answers(route: &Route, method: Method, path: &[&str]) -> bool {
+    (route.method == method || (method == Method::Head && route.method == Method::Get))
+        && path_matches(route.uri.path(), path)
+}
+
+/// The first route that could answer `method` at the request's `path`
+/// (Rocket's own choice among several is by rank; any of them declares the
+/// parameters checked here, and none means a 404 or 405).
+fn first_route<'a>(req: &'a Request<'_>, method: Method, path: &[&str]) -> Option<&'a Route> {
     req.rocket()
         .routes()
-        .filter(|route| {
-            (route.method == method || (method == Method::Head && route.method == Method::Get))
-                && path_matches(route.uri.path(), &path)
-        })
-        .collect()
+        .find(|route| route_answers(route, method, path))
 }
 
 /// The names a route's query template declares (`?<status>&<limit>`), or
@@ -128,12 +136,9 @@ fn declared_query(route: &Route) -> Option<Vec<&str>> {
     Some(names)
 }
 
-fn check(req: &Request<'_>) -> Option<ApiError> {
-    let routes = routes_for(req, req.method());
-    let Some(route) = routes.first() else {
-        return None; // a 404 or 405, which the catcher explains
-    };
-    if let Some(error) = check_path(route.uri.path(), &path_segments(req)) {
+/// `route` is the one that will answer the request (its first match).
+fn check(req: &Request<'_>, route: &Route, path: &[&str]) -> Option<ApiError> {
+    if let Some(error) = check_path(route.uri.path(), path) {
         return Some(error);
     }
     let declared = declared_query(route);

@@ -202,6 +202,8 @@ async fn record(
         }
     }
     let mut tx = db.begin().await?;
+    // Lost in a crash, an outcome only means its events are applied again.
+    webhook_queue::without_waiting_for_the_disk(&mut tx).await?;
     let now = chrono::Utc::now();
     for ((outcome, order_id), ids) in &done {
         webhook_queue::finish(

@@ -123,6 +123,7 @@ pub async fn claim(
             .bind(CLAIM_LOCK)
             .execute(&mut *tx)
             .await?;
+        without_waiting_for_the_disk(&mut tx).await?;
     }
     let mut claimed: Vec<ClaimedEvent> = sqlx::query_as(&format!(
         "UPDATE webhook_events SET status = 'processing', claim_token = $2, claimed_until = $3, \
@@ -140,6 +141,25 @@ pub async fn claim(
     tx.commit().await?;
     claimed.sort_by(|a, b| (&a.received_at, &a.id).cmp(&(&b.received_at, &b.id)));
     Ok(claimed)
+}
+
+/// On PostgreSQL, lets the current transaction commit without waiting for
+/// its WAL to reach the disk (`synchronous_commit = off`, for this
+/// transaction only). For the queue's own bookkeeping — a lease, an
+/// outcome — and nothing else: a crash can lose the last few hundred
+/// milliseconds of such commits, which only makes their events claimable
+/// and applied again (harmless: every transition is conditional), never
+/// loses a stored event or an order's change (those commit durably, in
+/// their own transactions). It keeps the workers' two commits per claim
+/// from queueing for the disk beside the intake's, whose durability is the
+/// acknowledgement. A no-op on SQLite.
+pub async fn without_waiting_for_the_disk(conn: &mut Conn) -> sqlx::Result<()> {
+    if conn.backend_name() == "PostgreSQL" {
+        sqlx::query("SELECT set_config('synchronous_commit', 'off', true)")
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
 }
 
 /// `$first, $first+1, ...`: one placeholder per id.

@@ -22,6 +22,17 @@ pub struct PasswordWork {
 }
 
 impl PasswordWork {
+    /// Gives the working memory back (to the system: an allocation this
+    /// large is its own mapping). The next hash allocates it again.
+    pub fn release(&mut self) {
+        self.blocks = Vec::new();
+    }
+
+    /// Argon2 blocks (1 KiB each) held now.
+    pub fn held_blocks(&self) -> usize {
+        self.blocks.capacity()
+    }
+
     /// A new PHC string (`$argon2id$v=19$m=...`) with a fresh salt.
     pub fn hash(&mut self, password: &str) -> Result<String, Error> {
         let salt = SaltString::generate(&mut OsRng);

@@ -8,7 +8,7 @@
 use crate::checkout::webhook_intake::plain_text;
 use crate::checkout::{refunded_total, stray, Error, Result};
 use crate::db::DbPool;
-use crate::domain::Source;
+use crate::domain::{PaymentIntentStatus, Source};
 use crate::store::{
     self, orders::OrderRow, payments::AttemptRow, webhook_queue::ClaimedEvent, Conn,
 };
@@ -92,6 +92,15 @@ pub async fn apply(
             order_id: None,
         });
     }
+    if let Some(order_id) = paid_by_it(db, pi_id, attempt.as_ref(), &relevant).await? {
+        for (n, _) in &relevant {
+            outcomes[*n].1 = "already_paid".into();
+        }
+        return Ok(Applied {
+            outcomes,
+            order_id: Some(order_id),
+        });
+    }
     let names_an_order = relevant
         .iter()
         .any(|(_, e)| e.data.object["metadata"]["order_id"].is_string());
@@ -160,6 +169,37 @@ pub async fn apply(
         outcomes,
         order_id: Some(order.id),
     })
+}
+
+/// The order, when these events can only say what orderpay already knows:
+/// they are all about the PaymentIntent itself (no refund), it was last
+/// seen `succeeded` (final at Stripe: it never changes status again), and
+/// it is what paid its order. Re-reading it from Stripe would end in
+/// `already_paid` too; this costs one read of the order instead of a Stripe
+/// call and a settle (a checkout's late `payment_intent.succeeded`, after
+/// the callback marked the order paid).
+async fn paid_by_it(
+    db: &DbPool,
+    pi_id: &str,
+    attempt: Option<&AttemptRow>,
+    relevant: &[(usize, Event)],
+) -> Result<Option<String>> {
+    let Some(attempt) = attempt else {
+        return Ok(None);
+    };
+    let only_its_own = relevant
+        .iter()
+        .all(|(_, e)| PAYMENT_INTENT_EVENTS.contains(&e.kind.as_str()));
+    if !only_its_own || attempt.status != Some(PaymentIntentStatus::Succeeded) {
+        return Ok(None);
+    }
+    let mut conn = db.acquire().await?;
+    let order = store::orders::get(&mut conn, &attempt.order_id).await?;
+    Ok(order
+        .filter(|o| {
+            o.status.is_refund_state() && o.paid_payment_intent_id.as_deref() == Some(pi_id)
+        })
+        .map(|o| o.id))
 }
 
 fn not_about_a_payment(kind: &str) -> &'static str {

@@ -548,3 +548,48 @@ db_test!(
         assert_eq!(paid_entries(&paid).len(), 1, "{paid:?}");
     }
 );
+
+db_test!(
+    a_late_event_about_the_payment_intent_that_paid_asks_stripe_nothing,
+    |app| {
+        let shop = Shop::new(&app).await;
+        hold_webhooks(&app, 0);
+        let pi = shop.payment_intent_id(&app, &shop.order).await;
+        pay_at_stripe(&app, &pi).await;
+        // The callback marks the order paid (and sees the PaymentIntent succeed).
+        let called = shop.callback(&app, &shop.order).await;
+        assert_eq!(called.status, Status::Ok, "{:?}", called.body);
+        assert_eq!(order(&app, &shop.order).await["status"], "paid");
+        // Its events come later; the PaymentIntent's own cannot change anything.
+        let calls_before = app.sim.api_calls();
+        let events: Vec<Value> = events_about(&app, &pi)
+            .into_iter()
+            .filter(|e| {
+                e["type"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .starts_with("payment_intent.")
+            })
+            .collect();
+        assert!(events
+            .iter()
+            .any(|e| e["type"] == "payment_intent.succeeded"));
+        for event in &events {
+            assert_eq!(deliver(&app, &event.to_string()).await.status, Status::Ok);
+        }
+        app.applied().await;
+        assert_eq!(app.sim.api_calls(), calls_before, "no Stripe call");
+        let outcomes: Vec<(String,)> =
+            sqlx::query_as("SELECT outcome FROM webhook_events WHERE payment_intent_id = $1")
+                .bind(&pi)
+                .fetch_all(app.pool())
+                .await
+                .unwrap();
+        assert!(
+            outcomes.iter().all(|(o,)| o == "already_paid"),
+            "{outcomes:?}"
+        );
+        let paid = order(&app, &shop.order).await;
+        assert_eq!(paid_entries(&paid).len(), 1, "{paid:?}");
+    }
+);

@@ -123,7 +123,16 @@ pub async fn run_once(
         let start = groups.last().map_or(0, |last| last.end);
         groups.push(start..start + group.len());
     }
-    let attempts = attempts_of(db, &claimed).await?;
+    let attempts = match attempts_of(db, &claimed).await {
+        Ok(attempts) => attempts,
+        Err(error) => {
+            // Nothing applied: the claim is given back with its error (shown
+            // in the admin inbox, retried with the backoff), not left leased.
+            let failed = [(&claimed[..], Err(Error::from(error)))];
+            record(db, &token, settings, &failed).await?;
+            return Ok(claimed.len());
+        }
+    };
     let claimed = &claimed;
     let results: Vec<(&[ClaimedEvent], Result<Applied, Error>)> = stream::iter(groups)
         .map(|range| {

@@ -593,3 +593,60 @@ db_test!(
         assert_eq!(paid_entries(&paid).len(), 1, "{paid:?}");
     }
 );
+
+db_test!(
+    a_database_failure_while_applying_shows_and_is_retried,
+    |app| {
+        let url = app.database_url.clone();
+        let shop = Shop::new(&app).await;
+        hold_webhooks(&app, 0);
+        let stopped = test_figment(&url).merge(("webhook_inbox.workers", 0));
+        let app = app.restart(stopped).await;
+        let pi = shop.payment_intent_id(&app, &shop.order).await;
+        pay_at_stripe(&app, &pi).await;
+        for event in events_about(&app, &pi) {
+            assert_eq!(deliver(&app, &event.to_string()).await.status, Status::Ok);
+        }
+        // The attempts cannot be read (a column gone): nothing can be applied.
+        let rename = |from: &str, to: &str| {
+            format!("ALTER TABLE payment_attempts RENAME COLUMN {from} TO {to}")
+        };
+        sqlx::query(&rename("confirmations", "confirmations_gone"))
+            .execute(app.pool())
+            .await
+            .unwrap();
+        let app = app.restart(test_figment(&url)).await;
+        // The claim is given back failed, with the error, not left leased.
+        let mut seen: Vec<(String, String)> = Vec::new();
+        for _ in 0..400 {
+            seen = sqlx::query_as(
+            "SELECT status, COALESCE(last_error, '') FROM webhook_events WHERE payment_intent_id = $1",
+        )
+        .bind(&pi)
+        .fetch_all(app.pool())
+        .await
+        .unwrap();
+            if seen
+                .iter()
+                .all(|(status, error)| status == "failed" && !error.is_empty())
+            {
+                break;
+            }
+            rocket::tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        assert!(
+            seen.iter()
+                .all(|(status, error)| status == "failed" && !error.is_empty()),
+            "{seen:?}"
+        );
+        // Once the database answers again, a later try applies them.
+        sqlx::query(&rename("confirmations_gone", "confirmations"))
+            .execute(app.pool())
+            .await
+            .unwrap();
+        app.applied().await;
+        let paid = order(&app, &shop.order).await;
+        assert_eq!(paid["status"], "paid", "{paid:?}");
+        assert_eq!(paid_entries(&paid).len(), 1, "{paid:?}");
+    }
+);

@@ -2,7 +2,7 @@
 
 use sqlx::FromRow;
 
-use super::{partial_indexes, Conn};
+use super::{partial_indexes, placeholders, Conn};
 use crate::db::{new_id, now_text};
 use crate::domain::{Currency, MismatchReason, PaymentIntentStatus, Source, StrayRefundStatus};
 
@@ -71,12 +71,9 @@ pub async fn by_payment_intents(
     if payment_intent_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let placeholders: Vec<String> = (1..=payment_intent_ids.len())
-        .map(|n| format!("${n}"))
-        .collect();
     let sql = format!(
         "SELECT {COLUMNS} FROM payment_attempts WHERE payment_intent_id IN ({})",
-        placeholders.join(", ")
+        placeholders(1, payment_intent_ids.len())
     );
     let mut query = sqlx::query_as(&sql);
     for id in payment_intent_ids {

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 
 use sqlx::Connection;
 
-use super::{nullable, types::NullableText, Conn};
+use super::{nullable, placeholders, types::NullableText, Conn};
 
 /// A delivery to store, as intake parsed it. Owned: it crosses from the
 /// request to the writer task.
@@ -163,14 +163,6 @@ pub async fn without_waiting_for_the_disk(conn: &mut Conn) -> sqlx::Result<()> {
             .await?;
     }
     Ok(())
-}
-
-/// `$first, $first+1, ...`: one placeholder per id.
-fn placeholders(first: usize, count: usize) -> String {
-    (first..first + count)
-        .map(|n| format!("${n}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// Records `outcome` for the events `ids` whose lease is still `token`'s

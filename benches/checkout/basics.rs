@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::backend::Backend;
-use super::harness::{launch, measure};
+use super::harness::{launch, measure, register};
 use super::login_flood;
 
 pub async fn run_part(backend: &Backend) {
@@ -25,20 +25,7 @@ pub async fn run_part(backend: &Backend) {
             None,
         )
         .await;
-    let register =
-        json!({"email": "bench@example.com", "name": "Bench", "password": "bench-password"});
-    let (_, body) = server
-        .call(
-            reqwest::Method::POST,
-            "/api/v1/users/register",
-            &[],
-            Some(&register),
-        )
-        .await;
-    let token = format!(
-        "Bearer {}",
-        body["data"]["access_token"].as_str().expect("token")
-    );
+    let token = register(&server.http, &server.base, "bench@example.com", "Bench").await;
     let s = &server;
 
     // First, while the process is still small: its memory after the flood

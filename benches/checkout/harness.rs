@@ -12,7 +12,7 @@ use rocket::fairing::AdHoc;
 use rocket::futures::{stream, StreamExt};
 use rocket::Config;
 use rocket_db_pools::Database;
-use serde_json::Value;
+use serde_json::{json, Value};
 use sqlx::AnyPool;
 
 /// orderpay served from this process, with its in-process simulator.
@@ -100,6 +100,24 @@ pub async fn call(
     let response = request.send().await.expect("request");
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// Registers a customer at `base` (password `bench-password`); its bearer
+/// header value, `Bearer <token>`.
+pub async fn register(http: &reqwest::Client, base: &str, email: &str, name: &str) -> String {
+    let body = json!({"email": email, "name": name, "password": "bench-password"});
+    let (status, reply) = call(
+        http,
+        base,
+        reqwest::Method::POST,
+        "/api/v1/users/register",
+        &[],
+        Some(&body),
+    )
+    .await;
+    assert_eq!(status, 201, "register: {reply}");
+    let token = reply["data"]["access_token"].as_str().expect("token");
+    format!("Bearer {token}")
 }
 
 /// A new API key with `scopes`, written straight into the database.

@@ -7,12 +7,11 @@ use std::time::Instant;
 
 use orderpay::domain::{Currency, OrderStatus, PaymentIntentStatus};
 use orderpay::store::{orders::ListFilter, payments::PaymentFilter};
-use serde_json::json;
 use sqlx::AnyPool;
 
 use super::backend::Backend;
 use super::bulk_load;
-use super::harness::{launch, run, Server};
+use super::harness::{launch, register, run, Server};
 use super::plans;
 
 struct Listing {
@@ -24,23 +23,13 @@ struct Listing {
 }
 
 async fn customer(server: &Server, email: &str) -> (String, String) {
-    let register = json!({"email": email, "name": "Lister", "password": "bench-password"});
-    let (status, body) = server
-        .call(
-            reqwest::Method::POST,
-            "/api/v1/users/register",
-            &[],
-            Some(&register),
-        )
-        .await;
-    assert_eq!(status, 201, "register: {body}");
-    let token = body["data"]["access_token"].as_str().expect("token");
+    let bearer = register(&server.http, &server.base, email, "Lister").await;
     let (id,): (String,) = sqlx::query_as("SELECT id FROM users WHERE email = $1")
         .bind(email)
         .fetch_one(&server.pool)
         .await
         .expect("user id");
-    (id, format!("Bearer {token}"))
+    (id, bearer)
 }
 
 /// (created_at, id) of the row `depth` rows from the newest.

@@ -13,7 +13,7 @@ use orderpay::stripe::IdempotencyKey;
 use serde_json::{json, Value};
 use sqlx::AnyPool;
 
-use super::harness::{api_key, call};
+use super::harness::{api_key, call, register};
 
 pub struct Shop {
     pub http: reqwest::Client,
@@ -42,20 +42,8 @@ impl Shop {
         let shop = OPENED.fetch_add(1, Ordering::Relaxed);
         let mut bearers = Vec::new();
         for n in 0..customers {
-            let register = json!({"email": format!("shopper{n}.shop{shop}@example.com"),
-                "name": "Shopper", "password": "bench-password"});
-            let (status, body) = call(
-                &http,
-                base,
-                reqwest::Method::POST,
-                "/api/v1/users/register",
-                &[],
-                Some(&register),
-            )
-            .await;
-            assert_eq!(status, 201, "register: {body}");
-            let token = body["data"]["access_token"].as_str().expect("token");
-            bearers.push(format!("Bearer {token}"));
+            let email = format!("shopper{n}.shop{shop}@example.com");
+            bearers.push(register(&http, base, &email, "Shopper").await);
         }
         Shop {
             stripe: StripeClient::new(config).expect("Stripe client"),

@@ -261,6 +261,16 @@ db_test!(a_crash_between_answer_and_apply_loses_nothing, |app| {
     assert_eq!(held, "processing", "a live lease is respected");
 });
 
+/// Delivers every event the simulator made about `pi`, each acknowledged;
+/// how many.
+async fn deliver_events_about(app: &TestApp, pi: &str) -> i64 {
+    let events = events_about(app, pi);
+    for event in &events {
+        assert_eq!(deliver(app, &event.to_string()).await.status, Status::Ok);
+    }
+    events.len() as i64
+}
+
 /// Every event the simulator made about `pi` (its own and its charge's and
 /// refunds'), oldest first.
 fn events_about(app: &TestApp, pi: &str) -> Vec<Value> {
@@ -433,10 +443,7 @@ db_test!(
         for id in &orders {
             let pi = shop.payment_intent_id(&app, id).await;
             pay_at_stripe(&app, &pi).await;
-            for event in events_about(&app, &pi) {
-                assert_eq!(deliver(&app, &event.to_string()).await.status, Status::Ok);
-                events += 1;
-            }
+            events += deliver_events_about(&app, &pi).await;
         }
         // One worker: its first claim holds them all, reads each PaymentIntent
         // from Stripe once, and writes every outcome in one commit.
@@ -532,9 +539,7 @@ db_test!(
             path_prefix: Some(format!("payment_intents/{pi}")),
             ..Default::default()
         });
-        for event in events_about(&app, &pi) {
-            assert_eq!(deliver(&app, &event.to_string()).await.status, Status::Ok);
-        }
+        deliver_events_about(&app, &pi).await;
         while app.sim.faults().hang_next > 0 {
             rocket::tokio::time::sleep(Duration::from_millis(5)).await;
         }
@@ -604,9 +609,7 @@ db_test!(
         let app = app.restart(stopped).await;
         let pi = shop.payment_intent_id(&app, &shop.order).await;
         pay_at_stripe(&app, &pi).await;
-        for event in events_about(&app, &pi) {
-            assert_eq!(deliver(&app, &event.to_string()).await.status, Status::Ok);
-        }
+        deliver_events_about(&app, &pi).await;
         // The attempts cannot be read (a column gone): nothing can be applied.
         let rename = |from: &str, to: &str| {
             format!("ALTER TABLE payment_attempts RENAME COLUMN {from} TO {to}")

@@ -17,14 +17,7 @@ pub async fn run_part(backend: &Backend) {
     let server = launch(&db.url).await;
     let admin = server.key("admin").await;
     let checkout = server.key("checkout").await;
-    server
-        .call(
-            reqwest::Method::POST,
-            "/api/v1/admin/seed",
-            &[("X-API-Key", &admin)],
-            None,
-        )
-        .await;
+    server.seed(&admin).await;
     let token = register(&server.http, &server.base, "bench@example.com", "Bench").await;
     let s = &server;
 

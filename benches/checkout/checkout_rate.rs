@@ -128,15 +128,7 @@ pub async fn run_part(backend: &Backend) {
     let db = backend.fresh("checkout").await;
     let server = launch(&db.url).await;
     let admin = server.key("admin").await;
-    let (status, _) = server
-        .call(
-            reqwest::Method::POST,
-            "/api/v1/admin/seed",
-            &[("X-API-Key", &admin)],
-            None,
-        )
-        .await;
-    assert_eq!(status, 201, "seed");
+    server.seed(&admin).await;
     let (sim_base, sim_key) = (server.sim.base_url(), server.sim.secret_key().to_string());
     let shop = Shop::open(&server.pool, &server.base, &sim_base, &sim_key, 16).await;
     count(&server, &shop).await;

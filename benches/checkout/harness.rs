@@ -72,6 +72,19 @@ impl Server {
         call(&self.http, &self.base, method, path, headers, body).await
     }
 
+    /// Seeds the catalog and the demo data through the admin route.
+    pub async fn seed(&self, admin_key: &str) {
+        let (status, body) = self
+            .call(
+                reqwest::Method::POST,
+                "/api/v1/admin/seed",
+                &[("X-API-Key", admin_key)],
+                None,
+            )
+            .await;
+        assert_eq!(status, 201, "seed: {body}");
+    }
+
     pub async fn key(&self, scopes: &str) -> String {
         api_key(&self.pool, scopes).await
     }

@@ -55,7 +55,7 @@ fn customers_at_stripe(app: &TestApp) -> u64 {
 db_test!(
     a_lost_customer_answer_then_a_profile_change_still_pays,
     |app| {
-        let app = app_with_stripe(&app, 1, 0).await;
+        let app = app_with_stripe(app, 1, 0).await;
         let shop = Shop::new(&app).await;
         lose_next_customer_answer(&app);
         let lost = shop.payment_intent(&app, &shop.order).await;
@@ -82,7 +82,7 @@ db_test!(
 db_test!(
     a_lost_customer_answer_then_a_profile_change_still_saves_a_card,
     |app| {
-        let app = app_with_stripe(&app, 1, 0).await;
+        let app = app_with_stripe(app, 1, 0).await;
         let (_, token) = app.register("saver@example.com", "saver-password").await;
         lose_next_customer_answer(&app);
         let body = json!({"payment_method": "pm_card_visa"}).to_string();

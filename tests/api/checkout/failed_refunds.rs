@@ -183,7 +183,7 @@ db_test!(
 db_test!(
     a_refund_whose_answer_was_lost_is_settled_by_its_events,
     |app| {
-        let app = app_with_stripe(&app, 1, 0).await;
+        let app = app_with_stripe(app, 1, 0).await;
         let paid = paid_order(&app).await;
         let order_id = &paid.shop.order;
         app.sim.inject(FaultPlan {

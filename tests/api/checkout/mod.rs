@@ -205,12 +205,16 @@ pub fn succeeded_events(app: &TestApp, order_id: &str) -> Vec<Value> {
         .collect()
 }
 
-pub async fn app_with_stripe(app: &TestApp, timeout_secs: u64, max_retries: u32) -> TestApp {
-    let url = app.database_url.clone();
-    let figment = test_figment(&url)
+/// `app` restarted with Stripe client settings of its own. A restart, not a
+/// second instance: two instances on one database must pay through one
+/// Stripe, or one's inbox worker may apply the other's events against a
+/// simulator that never heard of their PaymentIntents (and file them as
+/// foreign).
+pub async fn app_with_stripe(app: TestApp, timeout_secs: u64, max_retries: u32) -> TestApp {
+    let figment = test_figment(&app.database_url)
         .merge(("stripe.timeout_secs", timeout_secs))
         .merge(("stripe.max_retries", max_retries));
-    TestApp::start_with(app.backend, &url, figment).await
+    app.restart(figment).await
 }
 
 pub fn drop_next_create(app: &TestApp) {

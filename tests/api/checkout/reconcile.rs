@@ -119,7 +119,7 @@ db_test!(
 db_test!(
     a_sweep_survives_stripe_failing_and_the_next_one_catches_up,
     |app| {
-        let app = app_with_stripe(&app, 5, 0).await;
+        let app = app_with_stripe(app, 5, 0).await;
         let shop = Shop::new(&app).await;
         hold_webhooks(&app, 0);
         let pi = shop.payment_intent_id(&app, &shop.order).await;

@@ -194,7 +194,7 @@ db_test!(refunds_are_checked_before_stripe_is_asked, |app| {
 db_test!(
     a_retried_refund_with_the_same_idempotency_key_refunds_once,
     |app| {
-        let app = app_with_stripe(&app, 1, 0).await;
+        let app = app_with_stripe(app, 1, 0).await;
         let paid = paid_order(&app).await;
         let order_id = &paid.shop.order;
         let first = keyed(&app, &paid, "10.00", "r-1").await;
@@ -292,7 +292,7 @@ db_test!(a_sweep_settles_refunds_whose_answer_was_lost, |app| {
     // No Idempotency-Key, so the caller cannot retry: the sweep re-sends the
     // pending refund with its own key once it is old enough, and never once
     // Stripe may have forgotten that key.
-    let app = app_with_stripe(&app, 1, 0).await;
+    let app = app_with_stripe(app, 1, 0).await;
     let paid = paid_order(&app).await;
     // The refund's events would settle it too (see failed_refunds.rs).
     settle_webhooks(&app).await;

@@ -15,7 +15,7 @@ db_test!(
         // 1 s, answer after 2 s, no retries). The next request finds it, because
         // the attempt row and its Idempotency-Key were written before the call.
         // (Webhooks are held so they cannot help.)
-        let app = app_with_stripe(&app, 1, 0).await;
+        let app = app_with_stripe(app, 1, 0).await;
         let shop = Shop::new(&app).await;
         hold_webhooks(&app, 0);
         drop_next_create(&app);
@@ -47,7 +47,7 @@ db_test!(
 db_test!(
     a_payment_intent_orderpay_lost_track_of_is_linked_by_its_webhook,
     |app| {
-        let app = app_with_stripe(&app, 1, 0).await;
+        let app = app_with_stripe(app, 1, 0).await;
         let shop = Shop::new(&app).await;
         drop_next_create(&app);
         assert_eq!(
@@ -69,7 +69,7 @@ db_test!(
 );
 
 db_test!(the_client_retries_a_lost_answer_with_the_same_key, |app| {
-    let app = app_with_stripe(&app, 1, 2).await;
+    let app = app_with_stripe(app, 1, 2).await;
     let shop = Shop::new(&app).await;
     hold_webhooks(&app, 0);
     drop_next_create(&app);

@@ -378,7 +378,7 @@ db_test!(
         // The create hangs at Stripe past the client's 1 s timeout and is
         // made 2 s later, after the next request has given up on that attempt
         // (nothing found at Stripe yet) and started another.
-        let app = app_with_stripe(&app, 1, 0).await;
+        let app = app_with_stripe(app, 1, 0).await;
         let shop = Shop::new(&app).await;
         app.sim.inject(FaultPlan {
             hang_next: 1,

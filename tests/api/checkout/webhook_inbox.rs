@@ -130,7 +130,7 @@ async fn inbox_outcome(app: &TestApp, event_id: &str) -> String {
 db_test!(
     a_permanent_refusal_by_stripe_is_acknowledged_and_an_outage_is_not,
     |app| {
-        let app = app_with_stripe(&app, 5, 0).await;
+        let app = app_with_stripe(app, 5, 0).await;
         let secret = app.sim.webhooks.settings().secrets[0].clone();
         let now = chrono::Utc::now().timestamp();
         let about = |event_id: &str, pi: &str| {

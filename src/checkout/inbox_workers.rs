@@ -75,7 +75,14 @@ async fn work<S>(
             run_once(&db, &gateway, &settings).await
         };
         match result {
-            Ok(claimed) if claimed > 0 => continue,
+            Ok(claimed) if claimed >= settings.claim_max as usize => continue,
+            Ok(claimed) if claimed > 0 => {
+                // It took everything there was: let more arrive first.
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_millis(settings.linger_ms)) => continue,
+                    _ = &mut shutdown => return,
+                }
+            }
             Ok(_) => {}
             Err(error) => tracing::warn!(%error, "webhook inbox: claiming failed"),
         }

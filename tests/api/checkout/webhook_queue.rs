@@ -653,3 +653,28 @@ db_test!(
         assert_eq!(paid_entries(&paid).len(), 1, "{paid:?}");
     }
 );
+
+db_test!(
+    a_worker_that_took_everything_lets_more_arrive_before_claiming_again,
+    |app| {
+        // One worker (a second would be woken by the next delivery), and a
+        // linger long enough for the next deliveries to be stored within it.
+        let url = app.database_url.clone();
+        let lingering = test_figment(&url)
+            .merge(("webhook_inbox.workers", 1))
+            .merge(("webhook_inbox.linger_ms", 2_000));
+        let app = app.restart(lingering).await;
+        let first = customer_event("evt_first");
+        assert_eq!(deliver(&app, &first).await.status, Status::Ok);
+        app.applied().await;
+        for n in 0..5 {
+            let next = customer_event(&format!("evt_next_{n}"));
+            assert_eq!(deliver(&app, &next).await.status, Status::Ok);
+        }
+        app.applied().await;
+        // The first claim took the one event there was; the next waited for
+        // the five that came meanwhile and took them together, instead of
+        // one claim (two commits) per delivery.
+        assert_eq!(events_per_commit(&app).await, vec![1, 5]);
+    }
+);

@@ -74,7 +74,7 @@ pub fn build(figment: Figment) -> Rocket<Build> {
                 let Some(pool) = Db::fetch(&rocket) else {
                     return Err(rocket);
                 };
-                match db::migrate(pool).await {
+                match db::migrate(pool.writer()).await {
                     Ok(()) => Ok(rocket),
                     Err(error) => {
                         tracing::error!(%error, "database migrations failed");

@@ -20,12 +20,14 @@ pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 #[database("orderpay")]
 pub struct Db(DbPool);
 
-/// The pools orderpay uses. Reads take any connection of `pool`;
-/// transactions (`begin`) take the writer. On PostgreSQL the writer is the
-/// same pool. On SQLite, which lets one connection write at a time, it is a
-/// separate pool of one connection: concurrent transactions queue for it in
-/// the process, in order, instead of each spinning on the file lock
-/// (`busy_timeout`, which sleeps in growing steps and lets late comers win).
+/// The pools orderpay uses. Reads take any connection of `pool`; writes take
+/// the writer (`writer()`, or `begin` for a transaction). On PostgreSQL the
+/// writer is the same pool. On SQLite, which lets one connection write at a
+/// time, it is a separate pool of one connection: concurrent writes queue for
+/// it in the process, in order, instead of each spinning on the file lock
+/// (`busy_timeout`, which sleeps in growing steps and lets late comers win);
+/// and the readers refuse to write (`query_only`), so a write sent to one by
+/// mistake fails in the tests instead of queueing on the lock.
 ///
 /// Background work that must not be cut off by the pool closing (an inbox
 /// worker between its claim and writing the outcomes) holds `keep_open`
@@ -94,10 +96,11 @@ impl rocket_db_pools::Pool for DbPool {
             .extract()
             .map_err(|e| DbError::Config(e.to_string()))?;
         let timeout = Duration::from_secs(config.connect_timeout);
-        let pool = connect(&config.url, config.max_connections as u32, timeout).await?;
         if !is_sqlite_url(&config.url) {
+            let pool = connect(&config.url, config.max_connections as u32, timeout).await?;
             return Ok(DbPool::shared(pool));
         }
+        let pool = connect_readers(&config.url, config.max_connections as u32, timeout).await?;
         let writer = connect(&config.url, 1, timeout).await?;
         Ok(DbPool {
             pool,
@@ -142,6 +145,33 @@ pub async fn connect(
     max_connections: u32,
     timeout: Duration,
 ) -> Result<AnyPool, DbError> {
+    open(url, max_connections, timeout, Access::ReadWrite).await
+}
+
+/// A SQLite pool whose connections refuse to write (`PRAGMA query_only`): a
+/// write that would take the file's lock beside the writer connection fails
+/// at once, in tests as in production, instead of sleeping in
+/// `busy_timeout` until the writer lets go.
+async fn connect_readers(
+    url: &str,
+    max_connections: u32,
+    timeout: Duration,
+) -> Result<AnyPool, DbError> {
+    open(url, max_connections, timeout, Access::ReadOnly).await
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Access {
+    ReadWrite,
+    ReadOnly,
+}
+
+async fn open(
+    url: &str,
+    max_connections: u32,
+    timeout: Duration,
+    access: Access,
+) -> Result<AnyPool, DbError> {
     sqlx::any::install_default_drivers();
     if is_sqlite_url(url) {
         create_sqlite_folder(url)?;
@@ -156,7 +186,7 @@ pub async fn connect(
     let pool = AnyPoolOptions::new()
         .max_connections(max_connections.max(1))
         .acquire_timeout(timeout)
-        .after_connect(|conn, _meta| {
+        .after_connect(move |conn, _meta| {
             Box::pin(async move {
                 if conn.backend_name() == "SQLite" {
                     // WAL lets readers run beside the single writer; NORMAL is
@@ -167,6 +197,9 @@ pub async fn connect(
                          PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
                     )
                     .await?;
+                    if access == Access::ReadOnly {
+                        conn.execute("PRAGMA query_only = ON").await?;
+                    }
                 }
                 Ok(())
             })

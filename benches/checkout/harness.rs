@@ -39,7 +39,9 @@ pub async fn launch(database_url: &str) -> Server {
     let rocket = orderpay::app::build(figment).attach(AdHoc::on_liftoff("bench", move |r| {
         let server = (
             format!("http://127.0.0.1:{}", r.config().port),
-            AnyPool::clone(Db::fetch(r).expect("database")),
+            // The writer: on SQLite the readers refuse writes, and the
+            // bench writes keys and bulk-loads orders.
+            AnyPool::clone(Db::fetch(r).expect("database").writer()),
             r.state::<StripeGateway>()
                 .and_then(|g| g.simulator.clone())
                 .expect("simulator"),

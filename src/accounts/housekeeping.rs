@@ -17,7 +17,7 @@ pub struct Purged {
 }
 
 pub async fn purge(db: &DbPool, login_window_secs: u64) -> sqlx::Result<Purged> {
-    let mut conn = db.acquire().await?;
+    let mut conn = db.writer().acquire().await?;
     let tokens = store::tokens::purge_dead(&mut conn, &now_text()).await?;
     let window = chrono::Duration::seconds(
         i64::try_from(login_window_secs)

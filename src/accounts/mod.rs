@@ -50,7 +50,7 @@ pub async fn register(
     let ticket = hashes.admit().map_err(hash_error)?;
     let probes = registration_probes_key(client);
     let reservation = {
-        let mut conn = db.acquire().await?;
+        let mut conn = db.writer().acquire().await?;
         reserve_attempt(&mut conn, settings, &probes).await?
     };
     let Some(reservation) = reservation else {
@@ -138,7 +138,7 @@ pub async fn login(
     // A full queue turns the login away before it costs the database anything.
     let ticket = hashes.admit().map_err(hash_error)?;
     let user = {
-        let mut conn = db.acquire().await?;
+        let mut conn = db.writer().acquire().await?;
         if reserve_attempt(&mut conn, settings, &email)
             .await?
             .is_none()
@@ -162,7 +162,7 @@ pub async fn login(
         return Err(Error::InvalidCredentials);
     };
     let window_start = timestamp_text(Utc::now() - login_window(settings));
-    let mut conn = db.acquire().await?;
+    let mut conn = db.writer().acquire().await?;
     store::login_failures::clear(&mut conn, &email, &window_start).await?;
     let token = issue_token(&mut conn, &user.id, settings.token_ttl_secs).await?;
     Ok((user, token))

@@ -37,7 +37,7 @@ pub async fn cancel(
     // processing or paid meanwhile still refuses the cancel, with the order
     // as it was.
     refuse_if_paid_or_in_flight(db, gateway, order, source, Check::Cancel).await?;
-    let mut conn = db.acquire().await?;
+    let mut conn = db.writer().acquire().await?;
     if !store::orders::transition(&mut conn, &order.id, OrderStatus::Canceled, source).await? {
         let current = store::orders::get(&mut conn, &order.id)
             .await?
@@ -83,7 +83,7 @@ async fn refuse_if_paid_or_in_flight(
             Check::Cancel => stray::cancel_at_stripe(gateway, &pi_id).await,
         }
         .map_err(Error::stripe)?;
-        let mut conn = db.acquire().await?;
+        let mut conn = db.writer().acquire().await?;
         settle::observe(&mut conn, &pi).await?;
         match pi.status {
             PaymentIntentStatus::Succeeded => {

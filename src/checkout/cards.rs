@@ -39,7 +39,7 @@ pub async fn save(
     let card = pm
         .card
         .ok_or_else(|| Error::invalid("not_a_card", "payment_method", "is not a card"))?;
-    let mut conn = db.acquire().await?;
+    let mut conn = db.writer().acquire().await?;
     let saved = cards::save(
         &mut conn,
         &NewCard {
@@ -90,7 +90,7 @@ pub async fn remove(db: &DbPool, gateway: &StripeGateway, card: &CardRow) -> Res
             ) => {}
         Err(error) => return Err(Error::stripe(error)),
     }
-    let mut conn = db.acquire().await?;
+    let mut conn = db.writer().acquire().await?;
     cards::delete(&mut conn, &card.id).await?;
     Ok(())
 }

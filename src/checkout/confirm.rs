@@ -25,7 +25,7 @@ pub async fn confirm(
     if !is_payable(order) {
         return Err(Error::not_payable(order));
     }
-    let mut conn = db.acquire().await?;
+    let mut conn = db.writer().acquire().await?;
     let attempt = store::payments::latest(&mut conn, &order.id)
         .await?
         .filter(|a| a.payment_intent_id.is_some())
@@ -48,7 +48,7 @@ pub async fn confirm(
             // A success is not recorded here: marking paid is the webhook's and
             // the callback's job (one path, with its checks). Other outcomes
             // (processing) are applied at once.
-            let mut conn = db.acquire().await?;
+            let mut conn = db.writer().acquire().await?;
             if pi.status == PaymentIntentStatus::Succeeded {
                 settle::observe(&mut conn, &pi).await?;
             } else {
@@ -62,7 +62,7 @@ pub async fn confirm(
             message,
             payment_intent,
         }) => {
-            let mut conn = db.acquire().await?;
+            let mut conn = db.writer().acquire().await?;
             if let Some(pi) = &payment_intent {
                 settle::reconcile(&mut conn, order, pi, true, &SOURCE).await?;
             } else {

@@ -72,7 +72,7 @@ pub async fn ensure_customer(
             // A lost answer is not a kept 5xx: retried with the same key,
             // Stripe replays the customer it made.
             if matches!(error, StripeError::Api { .. }) {
-                let mut conn = db.acquire().await?;
+                let mut conn = db.writer().acquire().await?;
                 store::users::abandon_customer_key(&mut conn, &user.id, generation).await?;
             }
             return Err(Error::stripe(error));
@@ -156,7 +156,7 @@ async fn payment_intent_for(
         Ok(pi) => pi,
         Err(error) => {
             if outcome_unknown(&error) {
-                let mut conn = db.acquire().await?;
+                let mut conn = db.writer().acquire().await?;
                 store::payments::mark_outcome_unknown(&mut conn, &attempt.id).await?;
             }
             return Err(Error::stripe(error));

@@ -100,7 +100,7 @@ pub async fn refund(
         amount,
         reason,
     };
-    let mut conn = db.acquire().await?;
+    let mut conn = db.writer().acquire().await?;
     if let Some(key) = request_key {
         if let Some(earlier) = refunds::by_request_key(&mut conn, &order.id, key).await? {
             drop(conn);
@@ -234,7 +234,7 @@ pub async fn send(db: &DbPool, gateway: &StripeGateway, row: RefundRow) -> Resul
                 StripeError::InvalidRequest { code, .. } => code.clone(),
                 _ => None,
             };
-            let mut conn = db.acquire().await?;
+            let mut conn = db.writer().acquire().await?;
             refunds::settle(
                 &mut conn,
                 &row.id,

@@ -61,7 +61,7 @@ pub async fn record(
     charge: Option<PayingCharge<'_>>,
     source: &Source,
 ) -> Result<bool> {
-    let mut conn = db.acquire().await?;
+    let mut conn = db.writer().acquire().await?;
     let mut tx = conn.begin().await?;
     store::orders::lock(&mut tx, order_id).await?;
     let total = match charge {

@@ -131,7 +131,7 @@ pub async fn contain(
                 // was changed at Stripe). The next attempt is claimed first,
                 // so this one's cancellation is not the latest attempt's (which
                 // would cancel the order).
-                let mut conn = db.acquire().await?;
+                let mut conn = db.writer().acquire().await?;
                 if let Some(attempt) = store::payments::by_payment_intent(&mut conn, &pi.id).await?
                 {
                     store::payments::claim(
@@ -147,14 +147,14 @@ pub async fn contain(
             let now = cancel_at_stripe(gateway, &pi.id)
                 .await
                 .map_err(Error::stripe)?;
-            let mut conn = db.acquire().await?;
+            let mut conn = db.writer().acquire().await?;
             crate::checkout::settle::observe(&mut conn, &now).await?;
             drop(conn);
             match now.status {
                 PaymentIntentStatus::Canceled => Ok(Contained::Canceled),
                 // It took the money while we were canceling it.
                 PaymentIntentStatus::Succeeded => {
-                    let mut conn = db.acquire().await?;
+                    let mut conn = db.writer().acquire().await?;
                     let reconciled = crate::checkout::settle::reconcile(
                         &mut conn, &order, &now, is_latest, source,
                     )
@@ -210,7 +210,7 @@ async fn refund(
     reason: MismatchReason,
     source: &Source,
 ) -> checkout::Result<Contained> {
-    let mut conn = db.acquire().await?;
+    let mut conn = db.writer().acquire().await?;
     let detail = format!(
         "PaymentIntent {} took {} {} for order {} ({}), which it cannot pay",
         pi.id, pi.amount_received, pi.currency, order.number, order.status
@@ -273,7 +273,7 @@ async fn refund(
             return Ok(Contained::Left);
         }
     };
-    let mut conn = db.acquire().await?;
+    let mut conn = db.writer().acquire().await?;
     record(&mut conn, &order.id, &pi.id, status, refund_id.as_deref()).await?;
     Ok(Contained::Refunded)
 }
@@ -326,7 +326,7 @@ pub async fn find_lost(
                 && pi.metadata.get("attempt") == Some(&wanted)
         });
         if let Some(pi) = found {
-            let mut conn = db.acquire().await?;
+            let mut conn = db.writer().acquire().await?;
             store::payments::set_payment_intent(&mut conn, order_id, attempt, &pi.id).await?;
             crate::checkout::settle::observe(&mut conn, pi).await?;
             return Ok(Some(pi.clone()));

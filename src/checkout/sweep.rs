@@ -121,7 +121,7 @@ async fn sweep_payments(
         report.checked += 1;
         // Marked before asking, whatever the answer: an attempt Stripe keeps
         // failing on goes to the back of the line instead of filling every batch.
-        let mut conn = db.acquire().await?;
+        let mut conn = db.writer().acquire().await?;
         store::payments::mark_checked(&mut conn, &attempt.id).await?;
         drop(conn);
         let outcome = match gateway.client.retrieve_payment_intent(pi_id).await {
@@ -178,7 +178,7 @@ async fn sweep_lost_attempts(
     let lost = store::payments::lost(&mut conn, &since, limit).await?;
     drop(conn);
     for attempt in lost {
-        let mut conn = db.acquire().await?;
+        let mut conn = db.writer().acquire().await?;
         store::payments::mark_checked(&mut conn, &attempt.id).await?;
         drop(conn);
         let found = stray::find_lost(
@@ -279,7 +279,7 @@ async fn settle_pending_stray(
         .retrieve_refund(refund_id)
         .await
         .map_err(Error::stripe)?;
-    let mut conn = db.acquire().await?;
+    let mut conn = db.writer().acquire().await?;
     match refund.status.as_deref().and_then(|s| s.parse().ok()) {
         Some(RefundStatus::Succeeded) => {
             stray::record(

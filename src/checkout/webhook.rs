@@ -9,9 +9,7 @@ use crate::checkout::webhook_intake::plain_text;
 use crate::checkout::{refunded_total, stray, Error, Result};
 use crate::db::DbPool;
 use crate::domain::{PaymentIntentStatus, Source};
-use crate::store::{
-    self, orders::OrderRow, payments::AttemptRow, webhook_queue::ClaimedEvent, Conn,
-};
+use crate::store::{self, orders::OrderRow, payments::AttemptRow, webhook_queue::ClaimedEvent};
 use crate::stripe::gateway::StripeGateway;
 use crate::stripe::types::{Event, PaymentIntent};
 use crate::stripe::StripeError;
@@ -222,7 +220,7 @@ pub fn permanent_refusal(error: &Error) -> bool {
 /// metadata when it names an attempt that never learned its id (orderpay
 /// crashed between Stripe's answer and its commit); otherwise it is foreign.
 async fn owner(
-    conn: &mut Conn,
+    db: &DbPool,
     pi: &PaymentIntent,
     mut attempt: Option<AttemptRow>,
 ) -> Result<Option<(OrderRow, bool)>> {
@@ -233,15 +231,17 @@ async fn owner(
             .get("attempt")
             .and_then(|n| n.parse::<i64>().ok());
         if let (Some(order_id), Some(number)) = (order_id, number) {
-            store::payments::set_payment_intent(conn, order_id, number, &pi.id).await?;
-            attempt = store::payments::by_payment_intent(conn, &pi.id).await?;
+            let mut conn = db.writer().acquire().await?;
+            store::payments::set_payment_intent(&mut conn, order_id, number, &pi.id).await?;
+            attempt = store::payments::by_payment_intent(&mut conn, &pi.id).await?;
         }
     }
     let Some(attempt) = attempt else {
         return Ok(None);
     };
+    let mut conn = db.acquire().await?;
     let Some((order, latest)) =
-        store::orders::get_with_latest_attempt(conn, &attempt.order_id).await?
+        store::orders::get_with_latest_attempt(&mut conn, &attempt.order_id).await?
     else {
         return Ok(None);
     };
@@ -268,8 +268,7 @@ async fn current(
         Err(StripeError::InvalidRequest { status: 404, .. }) => return Ok(None),
         Err(error) => return Err(Error::stripe(error)),
     };
-    let mut conn = db.acquire().await?;
-    Ok(owner(&mut conn, &pi, attempt)
+    Ok(owner(db, &pi, attempt)
         .await?
         .map(|(order, is_latest)| (pi, order, is_latest)))
 }

@@ -13,7 +13,7 @@ db_test!(health_reports_the_database, |app| {
 });
 
 db_test!(health_is_503_when_the_database_is_down, |app| {
-    app.pool().close().await;
+    app.app_pool().close().await;
     let reply = app.get("/health", None).await;
     assert_eq!(reply.status, Status::ServiceUnavailable);
     assert_eq!(reply.code(), "database_unavailable");

@@ -37,6 +37,7 @@ pub struct TestApp {
     pub base_url: String,
     http: reqwest::Client,
     pool: AnyPool,
+    app_pool: AnyPool,
     /// (method, path) of every mounted route, from Rocket's route table.
     pub routes: Vec<(Method, String)>,
     /// The in-process Stripe simulator this app pays through.
@@ -206,6 +207,18 @@ fn with_sim(figment: Figment, sim: &Sim) -> Figment {
         ))
 }
 
+/// The test's pool: on SQLite one of its own, because the app's readers
+/// refuse writes (`query_only`) and its one writer is the app's; on
+/// PostgreSQL the app's.
+async fn test_pool(backend: Backend, url: &str, app_pool: AnyPool) -> AnyPool {
+    match backend {
+        Backend::Sqlite => orderpay::db::connect(url, 4, Duration::from_secs(10))
+            .await
+            .expect("test pool"),
+        Backend::Postgres => app_pool,
+    }
+}
+
 struct Launched {
     base_url: String,
     pool: AnyPool,
@@ -299,7 +312,8 @@ impl TestApp {
                 .timeout(Duration::from_secs(60))
                 .build()
                 .unwrap(),
-            pool: launched.pool,
+            pool: test_pool(backend, url, launched.pool.clone()).await,
+            app_pool: launched.pool,
             routes: launched.routes,
             sim: launched.sim,
             shutdown: launched.shutdown,
@@ -311,6 +325,14 @@ impl TestApp {
         app
     }
 
+    /// The app's own pool (its readers on SQLite): closing it takes the
+    /// database away from the app.
+    pub fn app_pool(&self) -> &AnyPool {
+        &self.app_pool
+    }
+
+    /// A pool on the app's database for the test's own reads and fixture
+    /// writes, beside the app (as an operator's client would be).
     pub fn pool(&self) -> &AnyPool {
         &self.pool
     }

@@ -303,3 +303,23 @@ db_test!(a_mismatch_found_by_many_at_once_is_recorded_once, |app| {
         .unwrap();
     assert_eq!(n, 1);
 });
+
+db_test!(on_sqlite_only_the_writer_connection_writes, |app| {
+    // SQLite lets one connection write at a time: orderpay's writes queue for
+    // its one writer connection in the process. Its readers refuse to write,
+    // so a write sent to a reader by mistake fails (here and in every test
+    // that takes that path) instead of sleeping on the file lock beside the
+    // writer. On PostgreSQL there is one pool for both.
+    let write = sqlx::query("UPDATE products SET name = name")
+        .execute(app.app_pool())
+        .await;
+    match app.backend {
+        crate::helpers::Backend::Sqlite => {
+            let error = write.expect_err("a reader wrote").to_string();
+            assert!(error.contains("readonly"), "{error}");
+        }
+        crate::helpers::Backend::Postgres => {
+            write.expect("one pool reads and writes");
+        }
+    }
+});

@@ -31,11 +31,11 @@ async fn seed_demo_data(
         ));
     }
     let result = match &body.0 {
-        Some(doc) => seed::load(db, "request body", doc).await,
+        Some(doc) => seed::load(db.writer(), "request body", doc).await,
         None => {
             let doc =
                 seed::parse(seed::DEMO_SEED_NAME, seed::DEMO_SEED).map_err(ApiError::internal)?;
-            seed::load(db, seed::DEMO_SEED_NAME, &doc).await
+            seed::load(db.writer(), seed::DEMO_SEED_NAME, &doc).await
         }
     };
     match result {

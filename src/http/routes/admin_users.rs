@@ -87,7 +87,7 @@ async fn update_user(
 #[rocket::delete("/api/v1/users/<id>")]
 async fn delete_user(_key: Scoped<Admin>, db: &Db, id: Id<'_>) -> ApiResult<Success<UserView>> {
     let user = find(db, id.0).await?;
-    let mut conn = db.acquire().await?;
+    let mut conn = db.writer().acquire().await?;
     if !store::users::delete(&mut conn, id.0).await? {
         return Err(ApiError::not_found("user"));
     }

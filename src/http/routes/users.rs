@@ -97,7 +97,7 @@ async fn login(
 
 #[rocket::post("/api/v1/users/logout")]
 async fn logout(user: User, db: &Db) -> ApiResult<Success<()>> {
-    let mut conn = db.acquire().await?;
+    let mut conn = db.writer().acquire().await?;
     store::tokens::revoke(&mut conn, &user.token_id, &now_text()).await?;
     Ok(Success::ok("logged out", ()))
 }
@@ -129,7 +129,7 @@ async fn update_me(
 
 #[rocket::delete("/api/v1/users/me")]
 async fn delete_me(user: User, db: &Db) -> ApiResult<Success<UserView>> {
-    let mut conn = db.acquire().await?;
+    let mut conn = db.writer().acquire().await?;
     if !store::users::delete(&mut conn, &user.row.id).await? {
         return Err(ApiError::not_found("user"));
     }

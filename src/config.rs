@@ -366,4 +366,14 @@ mod tests {
         assert!(reason.contains("mysql"));
         assert!(!reason.contains("hunter2"));
     }
+
+    #[test]
+    fn a_worker_linger_past_ten_seconds_is_refused() {
+        let figment = Figment::from(rocket::Config::default())
+            .merge(Serialized::default(DATABASE_URL_KEY, "sqlite://x.db"));
+        assert_eq!(check(&figment).unwrap().webhook_inbox.linger_ms, 50);
+        let slow = figment.merge(Serialized::default("webhook_inbox.linger_ms", 10_001));
+        let reason = check(&slow).unwrap_err();
+        assert!(reason.contains("linger_ms"), "{reason}");
+    }
 }

@@ -230,7 +230,34 @@ fn create_sqlite_folder(url: &str) -> Result<(), DbError> {
 }
 
 pub async fn migrate(pool: &AnyPool) -> Result<(), sqlx::migrate::MigrateError> {
-    MIGRATOR.run(pool).await
+    MIGRATOR.run(pool).await?;
+    leave_room_for_leases(pool).await?;
+    Ok(())
+}
+
+/// PostgreSQL: inbox rows are written with room left on their page, so the
+/// lease a worker takes on an event (which changes no indexed column) is a
+/// HOT update: a new row version on the same page and no index entries. A
+/// full page moves the new version elsewhere and indexes it three times.
+/// Not a migration because SQLite has no such setting; checked first, so a
+/// start does not take the table's lock when it is already set.
+async fn leave_room_for_leases(pool: &AnyPool) -> Result<(), sqlx::Error> {
+    let mut conn = pool.acquire().await?;
+    if conn.backend_name() != "PostgreSQL" {
+        return Ok(());
+    }
+    // A count, not a boolean: sqlx's `Any` driver cannot decode PostgreSQL's bool.
+    let (set,): (i64,) = sqlx::query_as(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM pg_class \
+         WHERE oid = 'webhook_events'::regclass AND 'fillfactor=60' = ANY(reloptions)",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    if set == 0 {
+        conn.execute("ALTER TABLE webhook_events SET (fillfactor = 60)")
+            .await?;
+    }
+    Ok(())
 }
 
 /// The current time as stored: fixed-width RFC 3339 UTC, so text order is time order.

@@ -85,14 +85,17 @@ pub struct ClaimedEvent {
 /// The condition that makes a row claimable at `$1` (now): not processed, no
 /// live lease on it, and no live lease on another event about the same
 /// PaymentIntent (that worker is applying it; this one waits its turn, so
-/// one PaymentIntent's events are applied by one worker at a time). The
-/// sub-select repeats `webhook_events_leased_by_pi`'s condition so it is an
-/// index probe of the few leased rows, not a scan of the inbox.
-const CLAIMABLE: &str = "status <> 'processed' AND (claimed_until IS NULL OR claimed_until < $1) \
+/// one PaymentIntent's events are applied by one worker at a time).
+/// `processed_at IS NULL` repeats the condition of the inbox's partial
+/// indexes (`webhook_events_to_apply`, `webhook_events_unapplied_by_pi`), so
+/// the claim walks only unapplied events and the sub-select probes only the
+/// PaymentIntent's. Those indexes leave out the lease's columns, so taking a
+/// lease writes no index entry (migration 1000).
+const CLAIMABLE: &str = "processed_at IS NULL AND (claimed_until IS NULL OR claimed_until < $1) \
      AND NOT EXISTS (SELECT 1 FROM webhook_events AS busy \
-       WHERE busy.status = 'processing' \
+       WHERE busy.processed_at IS NULL \
        AND busy.payment_intent_id = webhook_events.payment_intent_id \
-       AND busy.claimed_until >= $1)";
+       AND busy.status = 'processing' AND busy.claimed_until >= $1)";
 
 /// PostgreSQL advisory lock that serializes claims across workers and
 /// instances ("orderpay" in ASCII).

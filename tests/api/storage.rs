@@ -323,3 +323,37 @@ db_test!(on_sqlite_only_the_writer_connection_writes, |app| {
         }
     }
 });
+
+db_test!(taking_a_lease_changes_no_indexed_column, |app| {
+    // A worker's lease writes these columns; an index naming one (as a key
+    // or in its condition) would make every lease rewrite it. With none,
+    // SQLite rewrites no index and PostgreSQL, with room left on the row's
+    // page, writes a HOT update (no index entries).
+    const LEASE: [&str; 4] = ["status", "claim_token", "claimed_until", "attempts"];
+    let sql = match app.backend {
+        crate::helpers::Backend::Sqlite => {
+            "SELECT sql FROM sqlite_master WHERE type = 'index' \
+             AND tbl_name = 'webhook_events' AND sql IS NOT NULL"
+        }
+        crate::helpers::Backend::Postgres => {
+            "SELECT indexdef FROM pg_indexes WHERE tablename = 'webhook_events'"
+        }
+    };
+    let definitions: Vec<(String,)> = sqlx::query_as(sql).fetch_all(app.pool()).await.unwrap();
+    assert!(definitions.len() >= 2, "{definitions:?}");
+    for (definition,) in &definitions {
+        for column in LEASE {
+            assert!(!definition.contains(column), "{definition} names {column}");
+        }
+    }
+    if app.backend == crate::helpers::Backend::Postgres {
+        let (room,): (i64,) = sqlx::query_as(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM pg_class \
+             WHERE oid = 'webhook_events'::regclass AND 'fillfactor=60' = ANY(reloptions)",
+        )
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+        assert_eq!(room, 1, "no room left on the inbox's pages for a HOT lease");
+    }
+});

@@ -150,6 +150,14 @@ pub async fn settle_webhooks(app: &TestApp) {
     app.applied().await;
 }
 
+/// Asserts the order is paid and was paid once: one step into `paid` in its
+/// history, whoever reported it and however often.
+pub async fn assert_paid_once(app: &TestApp, order_id: &str) {
+    let paid = order(app, order_id).await;
+    assert_eq!(paid["status"], "paid", "{paid:?}");
+    assert_eq!(paid_entries(&paid).len(), 1, "{paid:?}");
+}
+
 pub fn paid_entries(order: &Value) -> Vec<Value> {
     order["history"]
         .as_array()

@@ -142,7 +142,7 @@ db_test!(
 db_test!(the_server_sweeps_on_its_own, |app| {
     let url = app.database_url.clone();
     let figment = test_figment(&url).merge(("reconcile_interval_secs", 1));
-    let app = TestApp::start_with(app.backend, &url, figment).await;
+    let app = app.restart(figment).await;
     let shop = Shop::new(&app).await;
     hold_webhooks(&app, 0);
     let pi = shop.payment_intent_id(&app, &shop.order).await;
@@ -160,7 +160,7 @@ db_test!(
         let figment = test_figment(&url)
             .merge(("reconcile_batch", 1))
             .merge(("stripe.max_retries", 0));
-        let app = TestApp::start_with(app.backend, &url, figment).await;
+        let app = app.restart(figment).await;
         let shop = Shop::new(&app).await;
         hold_webhooks(&app, 0);
         let first_pi = shop.payment_intent_id(&app, &shop.order).await;

@@ -215,12 +215,9 @@ db_test!(
     with_automatic_refunds_off_stray_money_waits_for_an_operator,
     |app| {
         let url = app.database_url.clone();
-        let app = TestApp::start_with(
-            app.backend,
-            &url,
-            test_figment(&url).merge(("stripe.auto_refund", false)),
-        )
-        .await;
+        let app = app
+            .restart(test_figment(&url).merge(("stripe.auto_refund", false)))
+            .await;
         let shop = Shop::new(&app).await;
         let pi = canceled_with_an_unknown_payment_intent(&app, &shop).await;
         pay_at_stripe(&app, &pi).await;

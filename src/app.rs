@@ -14,7 +14,7 @@ use crate::accounts::housekeeping;
 use crate::auth::hash_pool::{HashPool, HashPoolSettings};
 use crate::checkout::inbox_workers;
 use crate::checkout::inbox_writer::InboxWriter;
-use crate::checkout::sweep;
+use crate::checkout::{sweep, webhook};
 use crate::config::{self, Settings};
 use crate::db::{self, Db};
 use crate::http::{self, edge};
@@ -119,6 +119,9 @@ pub fn build(figment: Figment) -> Rocket<Build> {
                         "http://{host}:{}/api/v1/webhooks/stripe",
                         config.port
                     ));
+                    // As a Stripe endpoint should be set up (README).
+                    settings.enabled_events =
+                        webhook::subscribed_events().map(str::to_string).collect();
                     sim.webhooks.configure(settings);
                 }
             })

@@ -51,9 +51,18 @@ async fn quiet() {
     }
 }
 
+/// The HTTP requests one checkout makes, as `count` found them.
+struct Requests {
+    /// Served by orderpay: order, PaymentIntent, callback, and each webhook
+    /// delivery.
+    orderpay: f64,
+    /// Served by Stripe: orderpay's calls and the browser's confirmation.
+    stripe: f64,
+}
+
 /// `COUNTED` checkouts one at a time, Stripe's webhooks held back and then
 /// delivered: what each step costs.
-async fn count(server: &Server, shop: &Shop) {
+async fn count(server: &Server, shop: &Shop) -> Requests {
     let mut settings = server.sim.webhooks.settings();
     settings.hold = true;
     server.sim.webhooks.configure(settings.clone());
@@ -122,6 +131,30 @@ async fn count(server: &Server, shop: &Shop) {
         stripe: steps.iter().map(|t| t.stripe).sum(),
     };
     println!("    whole checkout            {}", per(&total));
+    Requests {
+        orderpay: 3.0 + held as f64 / COUNTED as f64,
+        stripe: 1.0 + total.stripe as f64 / COUNTED as f64,
+    }
+}
+
+/// What the checkout could reach if every request orderpay serves cost no
+/// more than one that does nothing (an unrouted path's 404: Rocket, the
+/// fairings, the JSON catcher; no database, no Stripe), with the
+/// simulator's requests at their cost alone: the most any checkout of this
+/// shape can be, as a ratio of the simulator's create+confirm rate.
+fn ceiling(requests: &Requests, noop: &Stats, alone: &Stats) {
+    // Whole-machine seconds per request, load generator included in each.
+    let stripe_request = 1.0 / (2.0 * alone.per_sec);
+    let orderpay_request = 1.0 / noop.per_sec;
+    let checkout = requests.stripe * stripe_request + requests.orderpay * orderpay_request;
+    println!(
+        "  ceiling: {:.1} orderpay requests (each as cheap as the 404) + {:.1} Stripe requests \
+         per checkout = {:.0}/s, {:.3}x the simulator's create+confirm",
+        requests.orderpay,
+        requests.stripe,
+        1.0 / checkout,
+        1.0 / checkout / alone.per_sec
+    );
 }
 
 pub async fn run_part(backend: &Backend) {
@@ -131,7 +164,7 @@ pub async fn run_part(backend: &Backend) {
     server.seed(&admin).await;
     let (sim_base, sim_key) = (server.sim.base_url(), server.sim.secret_key().to_string());
     let shop = Shop::open(&server.pool, &server.base, &sim_base, &sim_key, 16).await;
-    count(&server, &shop).await;
+    let requests = count(&server, &shop).await;
 
     let (s, shop) = (&server, &shop);
     // Where a checkout's time goes under the load: each step's latency.
@@ -210,6 +243,19 @@ pub async fn run_part(backend: &Backend) {
         "  whole checkouts / simulator's create+confirm: {:.3}x",
         whole.per_sec / alone.per_sec
     );
+    let noop = measure(
+        "orderpay doing nothing: GET an unrouted path (404)",
+        CHECKOUTS * 4,
+        IN_FLIGHT,
+        |_| async move {
+            let (status, _) = s
+                .call(reqwest::Method::GET, "/api/v1/no-such-path", &[], None)
+                .await;
+            assert_eq!(status, 404);
+        },
+    )
+    .await;
+    ceiling(&requests, &noop, &alone);
     server.stop();
     db.remove().await;
 }

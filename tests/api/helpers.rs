@@ -337,9 +337,11 @@ impl TestApp {
         &self.pool
     }
 
-    /// The events the simulator made that orderpay has not yet accepted (no
-    /// delivery of them answered 2xx): on their way, held, or refused.
+    /// The events the simulator made for orderpay's endpoint (of a type it
+    /// enables) that orderpay has not yet accepted (no delivery of them
+    /// answered 2xx): on their way, held, or refused.
     pub fn events_not_accepted(&self) -> Vec<serde_json::Value> {
+        let settings = self.sim.webhooks.settings();
         let accepted: std::collections::HashSet<String> = self
             .sim
             .webhooks
@@ -354,6 +356,7 @@ impl TestApp {
             .unwrap()
             .events
             .iter()
+            .filter(|e| settings.enables(e["type"].as_str().unwrap_or_default()))
             .filter(|e| !accepted.contains(e["id"].as_str().unwrap_or_default()))
             .cloned()
             .collect()

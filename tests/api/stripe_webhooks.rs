@@ -162,6 +162,71 @@ async fn deliveries_are_signed_as_stripe_signs_them() {
     );
 }
 
+/// Like a Stripe endpoint's `enabled_events`: other types are made and
+/// listed, not sent.
+#[rocket::async_test]
+async fn an_endpoint_is_sent_only_the_event_types_it_enables() {
+    let (url, inbox) = receiver().await;
+    let handle = simulator(WebhookSettings {
+        url: Some(url),
+        secrets: vec!["whsec_x".into()],
+        enabled_events: vec!["payment_intent.succeeded".into(), "refund.created".into()],
+        ..Default::default()
+    })
+    .await;
+    let stripe = client(&handle, 5_000, 0);
+    let params = PaymentIntentParams {
+        amount: 2000,
+        currency: "eur",
+        ..Default::default()
+    };
+    let pi = stripe
+        .create_payment_intent(&params, &IdempotencyKey::new("enabled-1").unwrap())
+        .await
+        .unwrap();
+    stripe
+        .confirm_payment_intent(
+            &pi.id,
+            &ConfirmParams {
+                payment_method: Some("pm_card_visa"),
+                return_url: None,
+            },
+            &IdempotencyKey::new("enabled-2").unwrap(),
+        )
+        .await
+        .unwrap();
+    wait_for(&inbox, 1).await;
+    // Whatever else was going to be sent has been by the time this is.
+    rocket::tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let delivered: Vec<String> = inbox
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(_, body)| {
+            serde_json::from_slice::<serde_json::Value>(body).unwrap()["type"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(delivered, vec!["payment_intent.succeeded"]);
+    let deliveries: Vec<String> = handle
+        .sim
+        .webhooks
+        .deliveries()
+        .into_iter()
+        .map(|d| d.event_type)
+        .collect();
+    assert_eq!(
+        deliveries,
+        vec!["payment_intent.succeeded"],
+        "nothing else tried"
+    );
+    let made = handle.sim.data.lock().unwrap().events.len();
+    assert_eq!(made, 3, "created, charge, succeeded: all made and listed");
+}
+
 #[rocket::async_test]
 async fn held_events_are_released_reordered_and_duplicated() {
     let (url, inbox) = receiver().await;
@@ -170,6 +235,7 @@ async fn held_events_are_released_reordered_and_duplicated() {
         secrets: vec!["whsec_x".into()],
         hold: true,
         duplicates: 2,
+        ..Default::default()
     })
     .await;
     let stripe = client(&handle, 5_000, 0);

@@ -17,17 +17,42 @@ use crate::stripe::webhook;
 /// for three days; a test tool must stop by itself).
 const MAX_ATTEMPTS: u32 = 8;
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct WebhookSettings {
     /// Where events are POSTed; none means events are only listed.
     pub url: Option<String>,
+    /// The event types the endpoint is sent, as a Stripe webhook endpoint's
+    /// `enabled_events`: exact type names, or `"*"` for every type. Events of
+    /// other types are still made and listed, only not delivered.
+    pub enabled_events: Vec<String>,
     /// Signing secrets: one `v1` per secret (several while rotating).
     pub secrets: Vec<String>,
     /// Keep events instead of delivering them, until released.
     pub hold: bool,
     /// Deliver every event this many extra times.
     pub duplicates: u32,
+}
+
+impl Default for WebhookSettings {
+    /// An endpoint that is sent every event, like a Stripe endpoint created
+    /// with `enabled_events: ["*"]`.
+    fn default() -> Self {
+        WebhookSettings {
+            url: None,
+            enabled_events: vec!["*".to_string()],
+            secrets: Vec::new(),
+            hold: false,
+            duplicates: 0,
+        }
+    }
+}
+
+impl WebhookSettings {
+    /// Whether the endpoint is sent events of type `kind`.
+    pub fn enables(&self, kind: &str) -> bool {
+        self.enabled_events.iter().any(|e| e == "*" || e == kind)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
@@ -83,8 +108,9 @@ impl Webhooks {
     }
 
     /// New events from an API call: held, or delivered in the background.
-    pub fn dispatch(self: &Arc<Self>, events: Vec<Value>) {
+    pub fn dispatch(self: &Arc<Self>, mut events: Vec<Value>) {
         let settings = self.settings();
+        events.retain(|event| settings.enables(event["type"].as_str().unwrap_or_default()));
         if settings.url.is_none() || events.is_empty() {
             return;
         }

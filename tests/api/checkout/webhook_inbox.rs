@@ -197,3 +197,49 @@ db_test!(
         assert!(done["last_error"].is_null());
     }
 );
+
+db_test!(
+    the_simulators_endpoint_is_sent_only_the_events_orderpay_uses,
+    |app| {
+        let shop = Shop::new(&app).await;
+        let pi = shop.payment_intent_id(&app, &shop.order).await;
+        pay_at_stripe(&app, &pi).await;
+        settle_webhooks(&app).await;
+        assert_paid_once(&app, &shop.order).await;
+        let made: Vec<String> = app
+            .sim
+            .data
+            .lock()
+            .unwrap()
+            .events
+            .iter()
+            .map(|e| e["type"].as_str().unwrap().to_string())
+            .collect();
+        assert!(
+            made.iter().any(|t| t == "charge.succeeded"),
+            "made: {made:?}"
+        );
+        assert!(
+            made.iter().any(|t| t == "customer.created"),
+            "made: {made:?}"
+        );
+        let mut stored: Vec<String> =
+            sqlx::query_as::<_, (String,)>("SELECT type FROM webhook_events")
+                .fetch_all(app.pool())
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|(t,)| t)
+                .collect();
+        stored.sort();
+        assert_eq!(
+            stored,
+            vec!["payment_intent.created", "payment_intent.succeeded"]
+        );
+        let enabled = app.sim.webhooks.settings().enabled_events;
+        let subscribed: Vec<String> = orderpay::checkout::webhook::subscribed_events()
+            .map(str::to_string)
+            .collect();
+        assert_eq!(enabled, subscribed);
+    }
+);

@@ -138,17 +138,16 @@ async fn count(server: &Server, shop: &Shop) -> Requests {
 }
 
 /// What the checkout could reach if every request orderpay serves cost no
-/// more than one that does nothing (an unrouted path's 404: Rocket, the
-/// fairings, the JSON catcher; no database, no Stripe), with the
-/// simulator's requests at their cost alone: the most any checkout of this
+/// more than `cheap` (measured alone at the same concurrency), with the
+/// simulator's requests at their cost alone: the most a checkout of this
 /// shape can be, as a ratio of the simulator's create+confirm rate.
-fn ceiling(requests: &Requests, noop: &Stats, alone: &Stats) {
+fn ceiling(requests: &Requests, cheap: &Stats, what: &str, alone: &Stats) {
     // Whole-machine seconds per request, load generator included in each.
     let stripe_request = 1.0 / (2.0 * alone.per_sec);
-    let orderpay_request = 1.0 / noop.per_sec;
+    let orderpay_request = 1.0 / cheap.per_sec;
     let checkout = requests.stripe * stripe_request + requests.orderpay * orderpay_request;
     println!(
-        "  ceiling: {:.1} orderpay requests (each as cheap as the 404) + {:.1} Stripe requests \
+        "  ceiling: {:.1} orderpay requests (each as cheap as {what}) + {:.1} Stripe requests \
          per checkout = {:.0}/s, {:.3}x the simulator's create+confirm",
         requests.orderpay,
         requests.stripe,
@@ -255,7 +254,30 @@ pub async fn run_part(backend: &Backend) {
         },
     )
     .await;
-    ceiling(&requests, &noop, &alone);
+    // The cheapest route that reads the database: one SELECT of one row,
+    // no caller.
+    let one_read = measure(
+        "orderpay's cheapest read: GET /api/v1/shop/products?limit=1",
+        CHECKOUTS * 4,
+        IN_FLIGHT,
+        |_| async move {
+            let (status, _) = s
+                .call(
+                    reqwest::Method::GET,
+                    "/api/v1/shop/products?limit=1",
+                    &[],
+                    None,
+                )
+                .await;
+            assert_eq!(status, 200);
+        },
+    )
+    .await;
+    // A 404 is Rocket, the fairings and the JSON catcher: no database, no
+    // Stripe, no caller. A checkout's requests need a caller, a body, and
+    // 5-10 statements each.
+    ceiling(&requests, &noop, "a 404", &alone);
+    ceiling(&requests, &one_read, "one product's page", &alone);
     server.stop();
     db.remove().await;
 }

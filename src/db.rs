@@ -14,6 +14,9 @@ use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, ConnectOptions, Executor};
 use tokio::sync::{OwnedRwLockReadGuard, RwLock};
 
+mod order_locks;
+pub use order_locks::{OrderLockGuard, OrderLocks};
+
 pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
 #[derive(Database)]
@@ -37,6 +40,8 @@ pub struct DbPool {
     pool: AnyPool,
     writer: AnyPool,
     open: Arc<RwLock<()>>,
+    /// On SQLite only (see `order_lock_in_process`).
+    order_locks: Option<OrderLocks>,
 }
 
 impl std::ops::Deref for DbPool {
@@ -53,6 +58,7 @@ impl DbPool {
             writer: pool.clone(),
             pool,
             open: Arc::default(),
+            order_locks: None,
         }
     }
 
@@ -67,6 +73,20 @@ impl DbPool {
     /// The pool transactions and the webhook inbox's writes use.
     pub fn writer(&self) -> &AnyPool {
         &self.writer
+    }
+
+    /// On SQLite, the order's lock in this process, for work that must keep
+    /// the order locked across a call to Stripe: the database's lock on an
+    /// order there is the one writer, and holding it while Stripe answers
+    /// would stop every write, webhook intake included. The work holds this
+    /// while it waits and takes the writer only to write. `None` on
+    /// PostgreSQL (and on a shared pool), where the order's row lock stops
+    /// only that order and several instances share the database.
+    pub async fn order_lock_in_process(&self, order_id: &str) -> Option<OrderLockGuard> {
+        match &self.order_locks {
+            Some(locks) => Some(locks.lock(order_id).await),
+            None => None,
+        }
     }
 
     /// A transaction on the writer. Shadows `AnyPool::begin`, so every use
@@ -106,6 +126,7 @@ impl rocket_db_pools::Pool for DbPool {
             pool,
             writer,
             open: Arc::default(),
+            order_locks: Some(OrderLocks::default()),
         })
     }
 

@@ -50,9 +50,12 @@ pub struct PayingCharge<'a> {
 /// Stripe while the lock is held: two refunds or events of one order then
 /// read and write one after the other, so a slower handler can never write
 /// an older total over a newer one, and a refund row and the total it
-/// changes are seen together. If the charge cannot be read, nothing is
-/// recorded (the caller answers 503; a retry, a redelivery or the sweep
-/// comes back). Returns whether the order's total changed.
+/// changes are seen together. On PostgreSQL the lock is the order's row,
+/// taken before the read; on SQLite it is the order's lock in the process,
+/// and the one writer is taken only after the read (`DbPool::order_lock_in_process`).
+/// If the charge cannot be read, nothing is recorded (the caller answers
+/// 503; a retry, a redelivery or the sweep comes back). Returns whether the
+/// order's total changed.
 pub async fn record(
     db: &DbPool,
     gateway: &StripeGateway,
@@ -61,12 +64,25 @@ pub async fn record(
     charge: Option<PayingCharge<'_>>,
     source: &Source,
 ) -> Result<bool> {
+    let read_total = || async {
+        match &charge {
+            Some(c) => of_charge(gateway, c.charge_id, c.payment_intent_id).await,
+            None => Ok(None),
+        }
+    };
+    // Held until the commit below, on SQLite.
+    let in_process = db.order_lock_in_process(order_id).await;
+    let read_first = if in_process.is_some() {
+        Some(read_total().await?)
+    } else {
+        None
+    };
     let mut conn = db.writer().acquire().await?;
     let mut tx = conn.begin().await?;
     store::orders::lock(&mut tx, order_id).await?;
-    let total = match charge {
-        Some(c) => of_charge(gateway, c.charge_id, c.payment_intent_id).await?,
-        None => None,
+    let total = match read_first {
+        Some(total) => total,
+        None => read_total().await?,
     };
     if let Some(RowAnswer { row_id, refund }) = answer {
         // A status Stripe adds later keeps the row pending (its amount stays
@@ -90,5 +106,6 @@ pub async fn record(
         None => false,
     };
     tx.commit().await?;
+    drop(in_process);
     Ok(changed)
 }

@@ -449,3 +449,43 @@ db_test!(
         assert_eq!(full.body["data"]["amount"], "112.00");
     }
 );
+
+db_test!(
+    a_refunds_read_of_its_charge_at_stripe_holds_up_no_other_order,
+    |app| {
+        let paid = paid_order(&app).await;
+        let order_id = &paid.shop.order;
+        // Only the refund request reads the charge (its events wait).
+        hold_webhooks(&app, 0);
+        app.sim.inject(FaultPlan {
+            hang_next: 1,
+            delay_ms: Some(3_000),
+            path_prefix: Some("charges".into()),
+            ..Default::default()
+        });
+        let refunding = refund(
+            &app,
+            &paid.key,
+            order_id,
+            Some(json!({"amount": "5.00"})),
+            None,
+        );
+        let meanwhile = async {
+            while app.sim.faults().hang_next > 0 {
+                rocket::tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            // The refund's total is being read at Stripe, under the order's
+            // lock: another order is written meanwhile...
+            new_order(&app, &paid.shop.token, "MAIN-2", 1).await;
+            // ... before the refund's total is, which had to wait for the
+            // read (had the read held the database's lock, the new order
+            // would have been written after the total).
+            order(&app, order_id).await["amount_refunded"].clone()
+        };
+        let (refunded, refunded_meanwhile) = rocket::tokio::join!(refunding, meanwhile);
+        assert_eq!(refunded_meanwhile, "0.00");
+        assert_eq!(refunded.status, Status::Created, "{:?}", refunded.body);
+        assert_eq!(order(&app, order_id).await["amount_refunded"], "5.00");
+        assert_eq!(order(&app, order_id).await["status"], "partially_refunded");
+    }
+);

@@ -137,6 +137,15 @@ async fn count(server: &Server, shop: &Shop) -> Requests {
     }
 }
 
+/// `GET path` answered `status`, at the checkout's concurrency.
+async fn measure_get(server: &Server, name: &str, path: &str, status: u16) -> Stats {
+    measure(name, CHECKOUTS * 4, IN_FLIGHT, |_| async move {
+        let (answered, _) = server.call(reqwest::Method::GET, path, &[], None).await;
+        assert_eq!(answered, status, "{path}");
+    })
+    .await
+}
+
 /// What the checkout could reach if every request orderpay serves cost no
 /// more than `cheap` (measured alone at the same concurrency), with the
 /// simulator's requests at their cost alone: the most a checkout of this
@@ -242,35 +251,20 @@ pub async fn run_part(backend: &Backend) {
         "  whole checkouts / simulator's create+confirm: {:.3}x",
         whole.per_sec / alone.per_sec
     );
-    let noop = measure(
+    let noop = measure_get(
+        s,
         "orderpay doing nothing: GET an unrouted path (404)",
-        CHECKOUTS * 4,
-        IN_FLIGHT,
-        |_| async move {
-            let (status, _) = s
-                .call(reqwest::Method::GET, "/api/v1/no-such-path", &[], None)
-                .await;
-            assert_eq!(status, 404);
-        },
+        "/api/v1/no-such-path",
+        404,
     )
     .await;
     // The cheapest route that reads the database: one SELECT of one row,
     // no caller.
-    let one_read = measure(
+    let one_read = measure_get(
+        s,
         "orderpay's cheapest read: GET /api/v1/shop/products?limit=1",
-        CHECKOUTS * 4,
-        IN_FLIGHT,
-        |_| async move {
-            let (status, _) = s
-                .call(
-                    reqwest::Method::GET,
-                    "/api/v1/shop/products?limit=1",
-                    &[],
-                    None,
-                )
-                .await;
-            assert_eq!(status, 200);
-        },
+        "/api/v1/shop/products?limit=1",
+        200,
     )
     .await;
     // A 404 is Rocket, the fairings and the JSON catcher: no database, no

@@ -11,6 +11,7 @@ use sha2::Sha256;
 use crate::stripe_client::{client, simulator};
 use orderpay::stripe::api::{ConfirmParams, PaymentIntentParams};
 use orderpay::stripe::sim::webhooks::{ReleaseOrder, WebhookSettings};
+use orderpay::stripe::sim::SimHandle;
 use orderpay::stripe::IdempotencyKey;
 
 #[derive(Default)]
@@ -96,23 +97,17 @@ async fn wait_for(inbox: &Inbox, count: usize) -> Vec<(String, Vec<u8>)> {
     );
 }
 
-#[rocket::async_test]
-async fn deliveries_are_signed_as_stripe_signs_them() {
-    let (url, inbox) = receiver().await;
-    let handle = simulator(WebhookSettings {
-        url: Some(url),
-        secrets: vec!["whsec_old".into(), "whsec_new".into()],
-        ..Default::default()
-    })
-    .await;
-    let stripe = client(&handle, 5_000, 0);
+/// A PaymentIntent of 20.00 EUR created and paid with a test card, its
+/// Idempotency-Keys `<keys>-1` and `<keys>-2`: three events.
+async fn pay_20_eur(handle: &SimHandle, keys: &str) {
+    let stripe = client(handle, 5_000, 0);
     let params = PaymentIntentParams {
         amount: 2000,
         currency: "eur",
         ..Default::default()
     };
     let pi = stripe
-        .create_payment_intent(&params, &IdempotencyKey::new("wh-1").unwrap())
+        .create_payment_intent(&params, &IdempotencyKey::new(format!("{keys}-1")).unwrap())
         .await
         .unwrap();
     stripe
@@ -122,10 +117,22 @@ async fn deliveries_are_signed_as_stripe_signs_them() {
                 payment_method: Some("pm_card_visa"),
                 return_url: None,
             },
-            &IdempotencyKey::new("wh-2").unwrap(),
+            &IdempotencyKey::new(format!("{keys}-2")).unwrap(),
         )
         .await
         .unwrap();
+}
+
+#[rocket::async_test]
+async fn deliveries_are_signed_as_stripe_signs_them() {
+    let (url, inbox) = receiver().await;
+    let handle = simulator(WebhookSettings {
+        url: Some(url),
+        secrets: vec!["whsec_old".into(), "whsec_new".into()],
+        ..Default::default()
+    })
+    .await;
+    pay_20_eur(&handle, "wh").await;
     // payment_intent.created, charge.succeeded, payment_intent.succeeded (+ nothing else).
     let deliveries = wait_for(&inbox, 3).await;
     let mut types = Vec::new();
@@ -174,27 +181,7 @@ async fn an_endpoint_is_sent_only_the_event_types_it_enables() {
         ..Default::default()
     })
     .await;
-    let stripe = client(&handle, 5_000, 0);
-    let params = PaymentIntentParams {
-        amount: 2000,
-        currency: "eur",
-        ..Default::default()
-    };
-    let pi = stripe
-        .create_payment_intent(&params, &IdempotencyKey::new("enabled-1").unwrap())
-        .await
-        .unwrap();
-    stripe
-        .confirm_payment_intent(
-            &pi.id,
-            &ConfirmParams {
-                payment_method: Some("pm_card_visa"),
-                return_url: None,
-            },
-            &IdempotencyKey::new("enabled-2").unwrap(),
-        )
-        .await
-        .unwrap();
+    pay_20_eur(&handle, "enabled").await;
     wait_for(&inbox, 1).await;
     // Whatever else was going to be sent has been by the time this is.
     rocket::tokio::time::sleep(std::time::Duration::from_millis(300)).await;

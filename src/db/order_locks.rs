@@ -27,6 +27,10 @@ impl OrderLocks {
     pub async fn lock(&self, order_id: &str) -> OrderLockGuard {
         let lock = {
             let mut locks = self.0.lock().expect("order locks");
+            // Entries nobody holds or waits for: the last holder leaves
+            // the entry to a waiter, and a waiter given up (its request
+            // went away) before it took the lock leaves it behind.
+            locks.retain(|_, lock| Arc::strong_count(lock) > 1);
             Arc::clone(locks.entry(order_id.to_string()).or_default())
         };
         OrderLockGuard {
